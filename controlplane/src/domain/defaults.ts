@@ -1,0 +1,18 @@
+import type { CatchUpPolicy, RetryPolicy, Timeouts } from "./model.js";
+
+// Temporal-like retry defaults, except that attempts are capped: an unbounded retry of a
+// recurring task would pile up behind its own schedule.
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 3,
+  initialBackoffMs: 1_000,
+  backoffCoefficient: 2,
+  maxBackoffMs: 100_000,
+  jitter: 0.2,
+  nonRetryableErrorTypes: [],
+};
+
+export const DEFAULT_TIMEOUTS: Timeouts = { startToCloseMs: 3_600_000, heartbeatMs: 60_000 };
+
+export const DEFAULT_CATCH_UP: CatchUpPolicy = { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 };
+
+export const DEFAULT_QUEUE = "default";

@@ -1,0 +1,35 @@
+// Domain errors: one class per condition, each with a stable code. api/errors.ts maps them to
+// Connect codes in one place; nothing else should know about transports.
+
+export type DomainErrorCode =
+  | "not_found"
+  | "invalid_argument"
+  | "failed_precondition"
+  | "already_exists"
+  | "unavailable";
+
+export abstract class DomainError extends Error {
+  abstract readonly code: DomainErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = "not_found";
+}
+
+export class InvalidArgumentError extends DomainError {
+  readonly code = "invalid_argument";
+}
+
+/** The request is well-formed but the current state forbids it, e.g. a report for a stale attempt. */
+export class FailedPreconditionError extends DomainError {
+  readonly code = "failed_precondition";
+}
+
+/** The server is shutting down or a dependency is down; the client should retry elsewhere or later. */
+export class UnavailableError extends DomainError {
+  readonly code = "unavailable";
+}

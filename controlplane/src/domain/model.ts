@@ -1,0 +1,155 @@
+// The domain model: plain data shared by the store, scheduler, dispatch and API.
+// It knows nothing of protobuf or SQL; api/convert.ts and store/ translate.
+
+export const PRIORITIES = ["CRITICAL", "HIGH", "NORMAL", "LOW"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export type TaskState = "ACTIVE" | "PAUSED" | "COMPLETED" | "CANCELLED" | "DELETED";
+
+export type RunState =
+  | "SCHEDULED"
+  | "QUEUED"
+  | "RUNNING"
+  | "RETRYING"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "CANCELLED"
+  | "TIMED_OUT"
+  | "SKIPPED";
+
+export const TERMINAL_RUN_STATES: readonly RunState[] = ["SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "SKIPPED"];
+/** Runs waiting for their time or for a worker: cancelled outright by a cancel. */
+export const PENDING_RUN_STATES: readonly RunState[] = ["SCHEDULED", "QUEUED", "RETRYING"];
+
+export type RunTrigger = "SCHEDULE" | "MANUAL";
+export type AttemptOutcome = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "CANCELLED";
+export type OverlapPolicy = "SKIP" | "ALLOW" | "CANCEL_PREVIOUS";
+export type CatchUpMode = "SKIP" | "ONE" | "ALL";
+
+export interface Payload {
+  data: Uint8Array;
+  contentType: string;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialBackoffMs: number;
+  backoffCoefficient: number;
+  maxBackoffMs: number;
+  jitter: number;
+  nonRetryableErrorTypes: string[];
+}
+
+export interface Timeouts {
+  startToCloseMs: number;
+  heartbeatMs: number;
+}
+
+export interface CatchUpPolicy {
+  mode: CatchUpMode;
+  windowMs: number;
+  maxRuns: number;
+}
+
+export type ScheduleKind =
+  | { kind: "once"; at: Date }
+  | { kind: "cron"; expression: string; timeZone: string }
+  | { kind: "interval"; everyMs: number; offsetMs: number }
+  | { kind: "manual" };
+
+export type Schedule = ScheduleKind & {
+  startTime?: Date;
+  endTime?: Date;
+  overlap: OverlapPolicy;
+  catchUp: CatchUpPolicy;
+};
+
+export interface TaskSpec {
+  type: string;
+  queue: string;
+  payload: Payload;
+  priority: Priority;
+  labels: Record<string, string>;
+  idempotencyKey?: string;
+  retry: RetryPolicy;
+  timeouts: Timeouts;
+  schedule: Schedule;
+}
+
+export interface Task {
+  id: string;
+  spec: TaskSpec;
+  state: TaskState;
+  createTime: Date;
+  updateTime: Date;
+  nextFireTime?: Date;
+}
+
+export interface RunError {
+  type: string;
+  message: string;
+  nonRetryable: boolean;
+}
+
+export interface Attempt {
+  number: number;
+  workerId: string;
+  outcome: AttemptOutcome;
+  startTime: Date;
+  endTime?: Date;
+  error?: RunError;
+}
+
+export interface Run {
+  id: string;
+  taskId: string;
+  taskType: string;
+  queue: string;
+  priority: Priority;
+  state: RunState;
+  trigger: RunTrigger;
+  scheduledTime: Date;
+  /** When the run is due: the scheduled time, or the next attempt's time while RETRYING. */
+  dueTime: Date;
+  fireTime?: Date;
+  startTime?: Date;
+  endTime?: Date;
+  attempt: number;
+  maxAttempts: number;
+  output?: Payload;
+  error?: RunError;
+  attempts: Attempt[];
+  cancelRequested: boolean;
+  reason?: string;
+  traceparent?: string;
+  heartbeatDetails?: Uint8Array;
+}
+
+/** What a worker receives for one attempt. */
+export interface Assignment {
+  runId: string;
+  attempt: number;
+  taskId: string;
+  taskType: string;
+  payload: Payload;
+  priority: Priority;
+  labels: Record<string, string>;
+  scheduledTime: Date;
+  maxAttempts: number;
+  deadline: Date;
+  heartbeatTimeoutMs: number;
+  heartbeatDetails?: Uint8Array;
+  traceparent?: string;
+}
+
+export interface LogEntry {
+  attempt: number;
+  time: Date;
+  message: string;
+  sequence: bigint;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string;
+}

@@ -1,0 +1,203 @@
+// The Postgres Store: composes the per-operation SQL functions into the Store's operations,
+// each one transaction where it changes more than one row.
+import type pg from "pg";
+import type { Task } from "../../domain/model.js";
+import type {
+  AttemptFailure,
+  AttemptSuccess,
+  DecideAfterFailure,
+  FirePlan,
+  HeartbeatOutcome,
+  NewRun,
+  ReportOutcome,
+  Store,
+  TaskFilter,
+} from "../store.js";
+import { createPool, inTransaction } from "./db.js";
+import * as runs from "./run-queries.js";
+import * as tasks from "./task-queries.js";
+import * as workers from "./worker-queries.js";
+import { migrate } from "../migrate.js";
+
+export interface PgStoreOptions {
+  url: string;
+  poolSize?: number;
+}
+
+export class PgStore implements Store {
+  private constructor(readonly pool: pg.Pool) {}
+
+  static async open(options: PgStoreOptions): Promise<PgStore> {
+    const pool = createPool(options.url, options.poolSize);
+    await migrate(pool);
+    return new PgStore(pool);
+  }
+
+  async createTasks(items: { task: Task; firstRun?: NewRun }[]) {
+    return inTransaction(this.pool, async (db) => {
+      const results = [];
+      for (const { task, firstRun } of items) {
+        const inserted = await tasks.insertTask(db, task);
+        if (!inserted) {
+          const existing = await tasks.selectTaskByIdempotencyKey(db, task.spec.idempotencyKey!);
+          results.push({ task: existing!, existing: true });
+          continue;
+        }
+        const [run] = firstRun ? await runs.insertRuns(db, [firstRun]) : [];
+        results.push({ task: inserted, firstRun: run, existing: false });
+      }
+      return results;
+    });
+  }
+
+  getTask(taskId: string) {
+    return tasks.selectTask(this.pool, taskId);
+  }
+
+  listTasks(filter: TaskFilter, pageSize: number, pageToken: string) {
+    return tasks.selectTasks(this.pool, filter, pageSize, pageToken);
+  }
+
+  async changeTaskState(change: Parameters<Store["changeTaskState"]>[0]) {
+    return inTransaction(this.pool, async (db) => {
+      const task = await tasks.selectTask(db, change.taskId, true);
+      if (!task || !change.from.includes(task.state)) return undefined;
+      const cancelledRuns = change.cancelRuns
+        ? await runs.cancelRunsOfTasks(db, [task.id], change.cancelRuns.reason, change.now, {
+            onlyScheduled: change.cancelRuns.onlyScheduled,
+          })
+        : 0;
+      if (change.nextRun) await runs.insertRuns(db, [change.nextRun]);
+      const updated = await tasks.updateTaskState(db, task.id, change.to, change.nextRun?.scheduledTime ?? null, change.now);
+      return { task: updated, cancelledRuns };
+    });
+  }
+
+  async insertRun(run: NewRun) {
+    const [inserted] = await runs.insertRuns(this.pool, [run]);
+    if (!inserted) throw new Error(`run for task ${run.taskId} at ${run.scheduledTime.toISOString()} exists already`);
+    return inserted;
+  }
+
+  getRun(runId: string) {
+    return runs.selectRun(this.pool, runId);
+  }
+
+  listRuns(filter: Parameters<Store["listRuns"]>[0], pageSize: number, pageToken: string) {
+    return runs.selectRuns(this.pool, filter, pageSize, pageToken);
+  }
+
+  cancelRun(taskId: string, runId: string, reason: string, now: Date) {
+    return runs.cancelRunsOfTasks(this.pool, [taskId], reason, now, { runId });
+  }
+
+  reopenRun(runId: string, extraAttempts: number, now: Date) {
+    return runs.reopenRun(this.pool, runId, extraAttempts, now);
+  }
+
+  lastFinishedRunId(taskId: string) {
+    return runs.selectLastFinishedRunId(this.pool, taskId);
+  }
+
+  async appendLogs(runId: string, attempt: number, lines: { time: Date; message: string }[]) {
+    return inTransaction(this.pool, async (db) => {
+      const status = await runs.attemptStatus(db, runId, attempt);
+      if (status !== "current") return status;
+      await runs.insertLogs(db, runId, attempt, lines);
+      return "ok" as const;
+    });
+  }
+
+  listRunLogs(runId: string, afterSequence: bigint, limit: number) {
+    return runs.selectLogs(this.pool, runId, afterSequence, limit);
+  }
+
+  dueRuns(until: Date, limit: number) {
+    return runs.selectDueRuns(this.pool, until, limit);
+  }
+
+  queuedRuns(limit: number) {
+    return runs.selectQueuedRuns(this.pool, limit);
+  }
+
+  tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]) {
+    return runs.selectTasksWithActiveRuns(this.pool, taskIds, exceptRunIds);
+  }
+
+  async applyFirePlan(plan: FirePlan, now: Date) {
+    return inTransaction(this.pool, async (db) => {
+      await runs.cancelRunsOfTasks(db, plan.cancelActiveOfTasks, "cancelled by the overlap policy: a newer fire started", now, {
+        exceptRunIds: plan.queue,
+      });
+      await runs.endPendingRuns(db, plan.skip, "SKIPPED", now);
+      await runs.endPendingRuns(db, plan.cancel, "CANCELLED", now);
+      const queued = await runs.queueRuns(db, plan.queue, now);
+      await runs.insertRuns(db, plan.next);
+      await tasks.updateTasksAfterFire(db, plan.tasks, now);
+      return queued;
+    });
+  }
+
+  async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure) {
+    return inTransaction(this.pool, async (db) => {
+      const expired = await workers.lockExpiredAttempts(db, now, limit);
+      const failures = expired.map((row) => {
+        const error = row.deadline_at <= now
+          ? { type: "StartToCloseTimeout", message: "the attempt ran past its start-to-close timeout", nonRetryable: false }
+          : { type: "HeartbeatTimeout", message: "the worker stopped heartbeating", nonRetryable: false };
+        const attempt = workers.toFailedAttempt(row, error);
+        return { attempt, decision: decide(attempt), outcome: "TIMED_OUT" as const };
+      });
+      await workers.applyFailures(db, failures, now);
+      return failures.length;
+    });
+  }
+
+  claimRuns(runIds: string[], workerId: string, now: Date) {
+    return workers.claimRuns(this.pool, runIds, workerId, now);
+  }
+
+  async heartbeat(runId: string, attempt: number, details: Uint8Array | undefined, now: Date): Promise<HeartbeatOutcome> {
+    const lease = await workers.extendLease(this.pool, runId, attempt, details, now);
+    if (lease) return { ok: true, ...lease };
+    const status = await runs.attemptStatus(this.pool, runId, attempt);
+    return { ok: false, refusal: status === "not_found" ? "not_found" : "stale" };
+  }
+
+  async completeAttempts(reports: AttemptSuccess[], now: Date): Promise<ReportOutcome[]> {
+    const accepted = await workers.succeedAttempts(this.pool, reports, now);
+    return this.withRefusals(reports, (r) => (accepted.has(r.runId) ? { ok: true, willRetry: false } : undefined));
+  }
+
+  async failAttempts(reports: AttemptFailure[], now: Date, decide: DecideAfterFailure): Promise<ReportOutcome[]> {
+    const decided = await inTransaction(this.pool, async (db) => {
+      const locked = await workers.lockRunningAttempts(db, reports);
+      const errors = new Map(reports.map((r) => [`${r.runId}/${r.attempt}`, r.error]));
+      const failures = locked.map((row) => {
+        const attempt = workers.toFailedAttempt(row, errors.get(`${row.id}/${row.attempt}`)!);
+        const decision = decide(attempt);
+        const outcome = decision.state === "CANCELLED" ? ("CANCELLED" as const) : ("FAILED" as const);
+        return { attempt, decision, outcome };
+      });
+      await workers.applyFailures(db, failures, now);
+      return new Map(failures.map((f) => [f.attempt.runId, workers.outcomeOf(f.decision)]));
+    });
+    return this.withRefusals(reports, (r) => decided.get(r.runId));
+  }
+
+  /** Fills in why reports that changed nothing were refused: an unknown run, or a stale attempt. */
+  private async withRefusals<R extends { runId: string }>(
+    reports: R[],
+    accepted: (r: R) => ReportOutcome | undefined,
+  ): Promise<ReportOutcome[]> {
+    const refused = reports.filter((r) => !accepted(r)).map((r) => r.runId);
+    const known = refused.length
+      ? new Set((await this.pool.query<{ id: string }>("SELECT id FROM runs WHERE id = ANY($1::uuid[])", [refused])).rows.map((r) => r.id))
+      : new Set<string>();
+    return reports.map((r) => accepted(r) ?? { ok: false, refusal: known.has(r.runId) ? "stale" : "not_found" });
+  }
+
+  async close() {
+    await this.pool.end();
+  }
+}

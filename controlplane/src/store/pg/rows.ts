@@ -1,0 +1,148 @@
+// Row <-> domain mapping for the pg store.
+import { InvalidArgumentError } from "../../domain/errors.js";
+import { PRIORITIES, type Attempt, type Priority, type Run, type Schedule, type Task } from "../../domain/model.js";
+
+export const priorityToDb = (p: Priority): number => PRIORITIES.indexOf(p) + 1;
+export const priorityFromDb = (n: number): Priority => PRIORITIES[n - 1] ?? "NORMAL";
+
+/** Dates inside jsonb are ISO strings; revive the schedule's. */
+export function scheduleFromJson(json: Record<string, unknown>): Schedule {
+  const s = { ...json } as Record<string, unknown>;
+  for (const key of ["at", "startTime", "endTime"]) if (typeof s[key] === "string") s[key] = new Date(s[key] as string);
+  return s as unknown as Schedule;
+}
+
+export interface TaskRow {
+  id: string;
+  type: string;
+  queue: string;
+  priority: number;
+  payload: Buffer;
+  content_type: string;
+  labels: Record<string, string>;
+  idempotency_key: string | null;
+  retry_policy: Task["spec"]["retry"];
+  timeouts: Task["spec"]["timeouts"];
+  schedule: Record<string, unknown>;
+  state: Task["state"];
+  next_fire_time: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function taskFromRow(r: TaskRow): Task {
+  return {
+    id: r.id,
+    state: r.state,
+    createTime: r.created_at,
+    updateTime: r.updated_at,
+    nextFireTime: r.next_fire_time ?? undefined,
+    spec: {
+      type: r.type,
+      queue: r.queue,
+      priority: priorityFromDb(r.priority),
+      payload: { data: new Uint8Array(r.payload), contentType: r.content_type },
+      labels: r.labels,
+      idempotencyKey: r.idempotency_key ?? undefined,
+      retry: r.retry_policy,
+      timeouts: r.timeouts,
+      schedule: scheduleFromJson(r.schedule),
+    },
+  };
+}
+
+export function taskToParams(t: Task): unknown[] {
+  const s = t.spec;
+  return [
+    t.id,
+    s.type,
+    s.queue,
+    priorityToDb(s.priority),
+    Buffer.from(s.payload.data),
+    s.payload.contentType,
+    JSON.stringify(s.labels),
+    s.idempotencyKey ?? null,
+    JSON.stringify(s.retry),
+    JSON.stringify(s.timeouts),
+    JSON.stringify(s.schedule),
+    t.state,
+    t.nextFireTime ?? null,
+    t.createTime,
+  ];
+}
+
+export interface RunRow {
+  id: string;
+  task_id: string;
+  task_type: string;
+  queue: string;
+  priority: number;
+  state: Run["state"];
+  trigger: Run["trigger"];
+  scheduled_time: Date;
+  due_time: Date;
+  fire_time: Date | null;
+  start_time: Date | null;
+  end_time: Date | null;
+  attempt: number;
+  max_attempts: number;
+  cancel_requested: boolean;
+  output: Buffer | null;
+  output_type: string | null;
+  error: Run["error"] | null;
+  reason: string | null;
+  heartbeat_details: Buffer | null;
+  traceparent: string | null;
+}
+
+export interface AttemptRow {
+  number: number;
+  worker_id: string;
+  outcome: Attempt["outcome"];
+  start_time: Date;
+  end_time: Date | null;
+  error: Attempt["error"] | null;
+}
+
+export function runFromRow(r: RunRow, attempts: AttemptRow[] = []): Run {
+  return {
+    id: r.id,
+    taskId: r.task_id,
+    taskType: r.task_type,
+    queue: r.queue,
+    priority: priorityFromDb(r.priority),
+    state: r.state,
+    trigger: r.trigger,
+    scheduledTime: r.scheduled_time,
+    dueTime: r.due_time,
+    fireTime: r.fire_time ?? undefined,
+    startTime: r.start_time ?? undefined,
+    endTime: r.end_time ?? undefined,
+    attempt: r.attempt,
+    maxAttempts: r.max_attempts,
+    output: r.output ? { data: new Uint8Array(r.output), contentType: r.output_type ?? "" } : undefined,
+    error: r.error ?? undefined,
+    cancelRequested: r.cancel_requested,
+    reason: r.reason ?? undefined,
+    traceparent: r.traceparent ?? undefined,
+    heartbeatDetails: r.heartbeat_details ? new Uint8Array(r.heartbeat_details) : undefined,
+    attempts: attempts.map((a) => ({
+      number: a.number,
+      workerId: a.worker_id,
+      outcome: a.outcome,
+      startTime: a.start_time,
+      endTime: a.end_time ?? undefined,
+      error: a.error ?? undefined,
+    })),
+  };
+}
+
+/** Page tokens are opaque to clients: the last row's seq, base64url. */
+export const encodePageToken = (seq: string): string => Buffer.from(seq).toString("base64url");
+
+export function decodePageToken(token: string): string | undefined {
+  if (!token) return undefined;
+  const seq = Buffer.from(token, "base64url").toString();
+  if (!/^\d{1,19}$/.test(seq)) throw new InvalidArgumentError("page_token: not a token from a previous page; omit it to start over");
+  return seq;
+}

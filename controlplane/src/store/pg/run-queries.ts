@@ -1,0 +1,244 @@
+// SQL for reading and steering runs: one function per operation, taking its connection explicitly.
+import type { LogEntry, Page, Run } from "../../domain/model.js";
+import type { DispatchRun, DueRun, NewRun, RunFilter } from "../store.js";
+import type { Queryable } from "./db.js";
+import {
+  decodePageToken,
+  encodePageToken,
+  priorityFromDb,
+  priorityToDb,
+  runFromRow,
+  scheduleFromJson,
+  type AttemptRow,
+  type RunRow,
+} from "./rows.js";
+
+export const RUN_COLUMNS =
+  "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent";
+
+/** Inserts runs due at their scheduled time; a (task, scheduled time) that exists already is skipped. */
+export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<Run[]> {
+  if (runs.length === 0) return [];
+  const { rows } = await db.query<RunRow>(
+    `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent, payload_override)
+     SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, 'SCHEDULED', u.trigger, u.scheduled_time, u.scheduled_time, u.max_attempts, u.traceparent, u.payload_override
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[], $10::bytea[])
+         AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override)
+     ON CONFLICT (task_id, scheduled_time) DO NOTHING
+     RETURNING ${RUN_COLUMNS}`,
+    [
+      runs.map((r) => r.id),
+      runs.map((r) => r.taskId),
+      runs.map((r) => r.taskType),
+      runs.map((r) => r.queue),
+      runs.map((r) => priorityToDb(r.priority)),
+      runs.map((r) => r.trigger),
+      runs.map((r) => r.scheduledTime),
+      runs.map((r) => r.maxAttempts),
+      runs.map((r) => r.traceparent ?? null),
+      runs.map((r) => (r.payloadOverride ? Buffer.from(r.payloadOverride.data) : null)),
+    ],
+  );
+  return rows.map((r) => runFromRow(r));
+}
+
+export async function selectRun(db: Queryable, runId: string): Promise<Run | undefined> {
+  const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [runId]);
+  if (!rows[0]) return undefined;
+  const attempts = await db.query<AttemptRow>(
+    "SELECT number, worker_id, outcome, start_time, end_time, error FROM attempts WHERE run_id = $1 ORDER BY number",
+    [runId],
+  );
+  return runFromRow(rows[0], attempts.rows);
+}
+
+export async function selectRuns(db: Queryable, filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>> {
+  const where: string[] = ["true"];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace("?", `$${params.length}`));
+  };
+  if (filter.taskId) add("task_id = ?", filter.taskId);
+  if (filter.state) add("state = ?", filter.state);
+  const before = decodePageToken(pageToken);
+  if (before) add("seq < ?", before);
+  params.push(pageSize + 1);
+  const { rows } = await db.query<RunRow & { seq: string }>(
+    `SELECT seq, ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, pageSize);
+  const more = rows.length > pageSize;
+  return { items: page.map((r) => runFromRow(r)), nextPageToken: more ? encodePageToken(page[page.length - 1]!.seq) : "" };
+}
+
+/**
+ * Cancels a task's pending runs (optionally only SCHEDULED ones) and asks its running attempts
+ * to stop. Returns how many runs were touched.
+ */
+export async function cancelRunsOfTasks(
+  db: Queryable,
+  taskIds: string[],
+  reason: string,
+  now: Date,
+  options: { onlyScheduled?: boolean; exceptRunIds?: string[]; runId?: string } = {},
+): Promise<number> {
+  if (taskIds.length === 0) return 0;
+  const pendingStates = options.onlyScheduled ? ["SCHEDULED"] : ["SCHEDULED", "QUEUED", "RETRYING"];
+  const { rowCount } = await db.query(
+    `UPDATE runs SET
+        state = CASE WHEN state = 'RUNNING' THEN state ELSE $6 END,
+        cancel_requested = cancel_requested OR state = 'RUNNING',
+        reason = $2, end_time = CASE WHEN state = 'RUNNING' THEN end_time ELSE $3 END
+      WHERE task_id = ANY($1::uuid[])
+        AND (state = ANY($4::text[]) OR (state = 'RUNNING' AND NOT $5::boolean))
+        AND NOT (id = ANY($7::uuid[]))
+        AND ($8::uuid IS NULL OR id = $8)`,
+    [
+      taskIds,
+      reason,
+      now,
+      pendingStates,
+      options.onlyScheduled ?? false,
+      options.onlyScheduled ? "SKIPPED" : "CANCELLED",
+      options.exceptRunIds ?? [],
+      options.runId ?? null,
+    ],
+  );
+  return rowCount ?? 0;
+}
+
+export async function reopenRun(db: Queryable, runId: string, extraAttempts: number, now: Date): Promise<Run | undefined> {
+  const { rows } = await db.query<RunRow>(
+    `UPDATE runs SET state = 'RETRYING', due_time = $3, max_attempts = attempt + $2, cancel_requested = false,
+            reason = 'retried by a user', end_time = NULL
+      WHERE id = $1 AND state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+      RETURNING ${RUN_COLUMNS}`,
+    [runId, extraAttempts, now],
+  );
+  return rows[0] ? runFromRow(rows[0]) : undefined;
+}
+
+export async function selectLastFinishedRunId(db: Queryable, taskId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM runs WHERE task_id = $1 AND state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+      ORDER BY end_time DESC NULLS LAST, scheduled_time DESC LIMIT 1`,
+    [taskId],
+  );
+  return rows[0]?.id;
+}
+
+/** The run's current attempt state, for telling a stale report from an unknown run. */
+export async function attemptStatus(db: Queryable, runId: string, attempt: number): Promise<"current" | "not_found" | "stale"> {
+  const { rows } = await db.query<{ attempt: number; state: string }>("SELECT attempt, state FROM runs WHERE id = $1", [runId]);
+  if (!rows[0]) return "not_found";
+  return rows[0].attempt === attempt && rows[0].state === "RUNNING" ? "current" : "stale";
+}
+
+export async function insertLogs(
+  db: Queryable,
+  runId: string,
+  attempt: number,
+  lines: { time: Date; message: string }[],
+): Promise<void> {
+  await db.query(
+    `INSERT INTO run_logs (run_id, attempt, time, message)
+     SELECT $1, $2, u.time, u.message FROM unnest($3::timestamptz[], $4::text[]) AS u(time, message)`,
+    [runId, attempt, lines.map((l) => l.time), lines.map((l) => l.message)],
+  );
+}
+
+export async function selectLogs(db: Queryable, runId: string, afterSequence: bigint, limit: number): Promise<LogEntry[]> {
+  const { rows } = await db.query<{ attempt: number; time: Date; message: string; sequence: string }>(
+    "SELECT attempt, time, message, sequence FROM run_logs WHERE run_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+    [runId, afterSequence.toString(), limit],
+  );
+  return rows.map((r) => ({ attempt: r.attempt, time: r.time, message: r.message, sequence: BigInt(r.sequence) }));
+}
+
+interface DueRow {
+  id: string;
+  task_id: string;
+  queue: string;
+  task_type: string;
+  priority: number;
+  due_time: Date;
+  state: DueRun["state"];
+  trigger: DueRun["trigger"];
+  scheduled_time: Date;
+  max_attempts: number;
+  task_state: DueRun["taskState"];
+  schedule: Record<string, unknown>;
+}
+
+export async function selectDueRuns(db: Queryable, until: Date, limit: number): Promise<DueRun[]> {
+  const { rows } = await db.query<DueRow>(
+    `SELECT r.id, r.task_id, r.queue, r.task_type, r.priority, r.due_time, r.state, r.trigger, r.scheduled_time,
+            r.max_attempts, t.state AS task_state, t.schedule
+       FROM runs r JOIN tasks t ON t.id = r.task_id
+      WHERE r.state IN ('SCHEDULED', 'RETRYING') AND r.due_time <= $1
+      ORDER BY r.due_time LIMIT $2`,
+    [until, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    taskId: r.task_id,
+    queue: r.queue,
+    taskType: r.task_type,
+    priority: priorityFromDb(r.priority),
+    dueTime: r.due_time,
+    state: r.state,
+    trigger: r.trigger,
+    scheduledTime: r.scheduled_time,
+    maxAttempts: r.max_attempts,
+    taskState: r.task_state,
+    schedule: scheduleFromJson(r.schedule),
+  }));
+}
+
+export async function selectQueuedRuns(db: Queryable, limit: number): Promise<DispatchRun[]> {
+  const { rows } = await db.query<{ id: string; queue: string; task_type: string; priority: number; due_time: Date }>(
+    "SELECT id, queue, task_type, priority, due_time FROM runs WHERE state = 'QUEUED' ORDER BY due_time LIMIT $1",
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, queue: r.queue, taskType: r.task_type, priority: priorityFromDb(r.priority), dueTime: r.due_time }));
+}
+
+export async function selectTasksWithActiveRuns(db: Queryable, taskIds: string[], exceptRunIds: string[]): Promise<Set<string>> {
+  if (taskIds.length === 0) return new Set();
+  const { rows } = await db.query<{ task_id: string }>(
+    `SELECT DISTINCT task_id FROM runs
+      WHERE task_id = ANY($1::uuid[]) AND state IN ('QUEUED', 'RUNNING', 'RETRYING') AND NOT (id = ANY($2::uuid[]))`,
+    [taskIds, exceptRunIds],
+  );
+  return new Set(rows.map((r) => r.task_id));
+}
+
+/** Marks due runs QUEUED (from SCHEDULED or RETRYING); returns those that changed. */
+export async function queueRuns(db: Queryable, runIds: string[], now: Date): Promise<DispatchRun[]> {
+  if (runIds.length === 0) return [];
+  const { rows } = await db.query<{ id: string; queue: string; task_type: string; priority: number; due_time: Date }>(
+    `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, $2)
+      WHERE id = ANY($1::uuid[]) AND state IN ('SCHEDULED', 'RETRYING')
+      RETURNING id, queue, task_type, priority, due_time`,
+    [runIds, now],
+  );
+  return rows.map((r) => ({ id: r.id, queue: r.queue, taskType: r.task_type, priority: priorityFromDb(r.priority), dueTime: r.due_time }));
+}
+
+/** Ends pending fires without running them (SKIPPED or CANCELLED), each with its reason. */
+export async function endPendingRuns(
+  db: Queryable,
+  ends: { runId: string; reason: string }[],
+  state: "SKIPPED" | "CANCELLED",
+  now: Date,
+): Promise<void> {
+  if (ends.length === 0) return;
+  await db.query(
+    `UPDATE runs r SET state = $3, reason = u.reason, end_time = $4
+       FROM unnest($1::uuid[], $2::text[]) AS u(id, reason)
+      WHERE r.id = u.id AND r.state IN ('SCHEDULED', 'RETRYING', 'QUEUED')`,
+    [ends.map((e) => e.runId), ends.map((e) => e.reason), state, now],
+  );
+}

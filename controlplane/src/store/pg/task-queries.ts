@@ -1,0 +1,88 @@
+// SQL for tasks: one function per operation, taking its connection explicitly.
+import type { Page, Task } from "../../domain/model.js";
+import type { TaskFilter } from "../store.js";
+import type { Queryable } from "./db.js";
+import { decodePageToken, encodePageToken, taskFromRow, taskToParams, type TaskRow } from "./rows.js";
+
+const TASK_COLUMNS =
+  "id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, state, next_fire_time, created_at, updated_at";
+
+/** Inserts a task; with an idempotency key already used, inserts nothing and returns undefined. */
+export async function insertTask(db: Queryable, task: Task): Promise<Task | undefined> {
+  const { rows } = await db.query<TaskRow>(
+    `INSERT INTO tasks (id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, state, next_fire_time, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING ${TASK_COLUMNS}`,
+    taskToParams(task),
+  );
+  return rows[0] ? taskFromRow(rows[0]) : undefined;
+}
+
+export async function selectTaskByIdempotencyKey(db: Queryable, key: string): Promise<Task | undefined> {
+  const { rows } = await db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = $1`, [key]);
+  return rows[0] ? taskFromRow(rows[0]) : undefined;
+}
+
+export async function selectTask(db: Queryable, taskId: string, forUpdate = false): Promise<Task | undefined> {
+  const { rows } = await db.query<TaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+    [taskId],
+  );
+  return rows[0] ? taskFromRow(rows[0]) : undefined;
+}
+
+export async function selectTasks(db: Queryable, filter: TaskFilter, pageSize: number, pageToken: string): Promise<Page<Task>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace("?", `$${params.length}`));
+  };
+  if (filter.state) add("state = ?", filter.state);
+  else add("state <> ?", "DELETED");
+  if (filter.type) add("type = ?", filter.type);
+  if (filter.queue) add("queue = ?", filter.queue);
+  if (Object.keys(filter.labels).length > 0) add("labels @> ?", JSON.stringify(filter.labels));
+  const after = decodePageToken(pageToken);
+  if (after) add("seq > ?", after);
+  params.push(pageSize + 1);
+  const { rows } = await db.query<TaskRow & { seq: string }>(
+    `SELECT seq, ${TASK_COLUMNS} FROM tasks WHERE ${where.join(" AND ")} ORDER BY seq LIMIT $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, pageSize);
+  const more = rows.length > pageSize;
+  return { items: page.map(taskFromRow), nextPageToken: more ? encodePageToken(page[page.length - 1]!.seq) : "" };
+}
+
+export async function updateTaskState(
+  db: Queryable,
+  taskId: string,
+  state: Task["state"],
+  nextFireTime: Date | null,
+  now: Date,
+): Promise<Task> {
+  const { rows } = await db.query<TaskRow>(
+    `UPDATE tasks SET state = $2, next_fire_time = $3, updated_at = $4 WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
+    [taskId, state, nextFireTime, now],
+  );
+  return taskFromRow(rows[0]!);
+}
+
+/** After fires: each task's next fire time, and COMPLETED where the schedule has no more. */
+export async function updateTasksAfterFire(
+  db: Queryable,
+  tasks: { taskId: string; nextFireTime?: Date; completed: boolean }[],
+  now: Date,
+): Promise<void> {
+  if (tasks.length === 0) return;
+  await db.query(
+    `UPDATE tasks t SET next_fire_time = u.next_fire_time,
+            state = CASE WHEN u.completed AND t.state = 'ACTIVE' THEN 'COMPLETED' ELSE t.state END,
+            updated_at = $4
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::boolean[]) AS u(id, next_fire_time, completed)
+      WHERE t.id = u.id AND t.state IN ('ACTIVE', 'PAUSED')`,
+    [tasks.map((t) => t.taskId), tasks.map((t) => t.nextFireTime ?? null), tasks.map((t) => t.completed), now],
+  );
+}

@@ -1,0 +1,154 @@
+// The Store: every high-level operation on tasks and runs, with no connection or transaction
+// types in sight. Each run state change it makes is conditional on the state it expects, so
+// late, duplicate or stale requests are refused rather than applied.
+import type {
+  Assignment,
+  LogEntry,
+  Page,
+  Payload,
+  Priority,
+  RetryPolicy,
+  Run,
+  RunError,
+  RunState,
+  RunTrigger,
+  Schedule,
+  Task,
+  TaskState,
+} from "../domain/model.js";
+
+export interface NewRun {
+  id: string;
+  taskId: string;
+  taskType: string;
+  queue: string;
+  priority: Priority;
+  trigger: RunTrigger;
+  scheduledTime: Date;
+  maxAttempts: number;
+  traceparent?: string;
+  payloadOverride?: Payload;
+}
+
+/** What dispatch needs to queue a run. */
+export interface DispatchRun {
+  id: string;
+  queue: string;
+  taskType: string;
+  priority: Priority;
+  dueTime: Date;
+}
+
+/** A run falling due, with what the scheduler needs to decide its fate. */
+export interface DueRun extends DispatchRun {
+  taskId: string;
+  state: RunState;
+  trigger: RunTrigger;
+  scheduledTime: Date;
+  maxAttempts: number;
+  taskState: TaskState;
+  schedule: Schedule;
+}
+
+export interface TaskFilter {
+  state?: TaskState;
+  type?: string;
+  queue?: string;
+  labels: Record<string, string>;
+}
+
+export interface RunFilter {
+  taskId?: string;
+  state?: RunState;
+}
+
+/** One atomic scheduler step over runs that fell due. */
+export interface FirePlan {
+  /** Runs to hand to workers: SCHEDULED or RETRYING -> QUEUED. */
+  queue: string[];
+  /** Fires that will not run: -> SKIPPED with the reason. */
+  skip: { runId: string; reason: string }[];
+  /** Fires that may not run yet because of their task's state: -> CANCELLED with the reason. */
+  cancel: { runId: string; reason: string }[];
+  /** Tasks whose unfinished runs are cancelled (overlap policy CANCEL_PREVIOUS), except `queue`. */
+  cancelActiveOfTasks: string[];
+  /** Next fires of recurring schedules; an existing (task, scheduled time) is left alone. */
+  next: NewRun[];
+  /** Tasks' next fire times; `completed` marks a schedule with no more fires. */
+  tasks: { taskId: string; nextFireTime?: Date; completed: boolean }[];
+}
+
+export type ReportOutcome = { ok: true; willRetry: boolean; nextAttemptTime?: Date } | { ok: false; refusal: "not_found" | "stale" };
+
+/** What the run looks like to the retry decision after an attempt failed or timed out. */
+export interface FailedAttempt {
+  runId: string;
+  attempt: number;
+  maxAttempts: number;
+  cancelRequested: boolean;
+  retry: RetryPolicy;
+  error: RunError;
+}
+
+/** After a failed attempt: retry at a time, or end the run in a state. */
+export type FailureDecision = { state: "RETRYING"; dueTime: Date } | { state: "FAILED" | "TIMED_OUT" | "CANCELLED" };
+
+export type DecideAfterFailure = (attempt: FailedAttempt) => FailureDecision;
+
+export interface AttemptFailure {
+  runId: string;
+  attempt: number;
+  error: RunError;
+}
+
+export interface AttemptSuccess {
+  runId: string;
+  attempt: number;
+  output?: Payload;
+}
+
+export type HeartbeatOutcome =
+  | { ok: true; cancelRequested: boolean; leaseExpiresAt: Date }
+  | { ok: false; refusal: "not_found" | "stale" };
+
+export interface Store {
+  // Tasks
+  createTasks(items: { task: Task; firstRun?: NewRun }[]): Promise<{ task: Task; firstRun?: Run; existing: boolean }[]>;
+  getTask(taskId: string): Promise<Task | undefined>;
+  listTasks(filter: TaskFilter, pageSize: number, pageToken: string): Promise<Page<Task>>;
+  /** Sets a task's state if it is in one of `from`; cancels its pending runs and asks running ones to stop when `cancelRuns` is given. */
+  changeTaskState(change: {
+    taskId: string;
+    from: TaskState[];
+    to: TaskState;
+    now: Date;
+    nextRun?: NewRun;
+    cancelRuns?: { reason: string; onlyScheduled: boolean };
+  }): Promise<{ task: Task; cancelledRuns: number } | undefined>;
+
+  // Runs
+  insertRun(run: NewRun): Promise<Run>;
+  getRun(runId: string): Promise<Run | undefined>;
+  listRuns(filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>>;
+  cancelRun(taskId: string, runId: string, reason: string, now: Date): Promise<number>;
+  /** Opens a finished run for one more attempt, due now. */
+  reopenRun(runId: string, extraAttempts: number, now: Date): Promise<Run | undefined>;
+  lastFinishedRunId(taskId: string): Promise<string | undefined>;
+  appendLogs(runId: string, attempt: number, lines: { time: Date; message: string }[]): Promise<"ok" | "not_found" | "stale">;
+  listRunLogs(runId: string, afterSequence: bigint, limit: number): Promise<LogEntry[]>;
+
+  // Scheduler
+  dueRuns(until: Date, limit: number): Promise<DueRun[]>;
+  queuedRuns(limit: number): Promise<DispatchRun[]>;
+  tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;
+  applyFirePlan(plan: FirePlan, now: Date): Promise<DispatchRun[]>;
+  timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure): Promise<number>;
+
+  // Workers
+  claimRuns(runIds: string[], workerId: string, now: Date): Promise<Assignment[]>;
+  heartbeat(runId: string, attempt: number, details: Uint8Array | undefined, now: Date): Promise<HeartbeatOutcome>;
+  completeAttempts(reports: AttemptSuccess[], now: Date): Promise<ReportOutcome[]>;
+  failAttempts(reports: AttemptFailure[], now: Date, decide: DecideAfterFailure): Promise<ReportOutcome[]>;
+
+  close(): Promise<void>;
+}
