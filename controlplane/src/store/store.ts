@@ -28,6 +28,9 @@ export interface NewRun {
   maxAttempts: number;
   traceparent?: string;
   payloadOverride?: Payload;
+  /** Catch-up fires are written already QUEUED or SKIPPED; others start SCHEDULED. */
+  state?: "SCHEDULED" | "QUEUED" | "SKIPPED";
+  reason?: string;
 }
 
 /** What dispatch needs to queue a run. */
@@ -127,7 +130,8 @@ export interface Store {
   }): Promise<{ task: Task; cancelledRuns: number } | undefined>;
 
   // Runs
-  insertRun(run: NewRun): Promise<Run>;
+  /** Inserts a run; undefined when the task already has a run at that scheduled time. */
+  insertRun(run: NewRun): Promise<Run | undefined>;
   getRun(runId: string): Promise<Run | undefined>;
   listRuns(filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>>;
   cancelRun(taskId: string, runId: string, reason: string, now: Date): Promise<number>;

@@ -75,7 +75,6 @@ export class PgStore implements Store {
 
   async insertRun(run: NewRun) {
     const [inserted] = await runs.insertRuns(this.pool, [run]);
-    if (!inserted) throw new Error(`run for task ${run.taskId} at ${run.scheduledTime.toISOString()} exists already`);
     return inserted;
   }
 
@@ -132,9 +131,9 @@ export class PgStore implements Store {
       await runs.endPendingRuns(db, plan.skip, "SKIPPED", now);
       await runs.endPendingRuns(db, plan.cancel, "CANCELLED", now);
       const queued = await runs.queueRuns(db, plan.queue, now);
-      await runs.insertRuns(db, plan.next);
+      const inserted = await runs.insertRuns(db, plan.next, now);
       await tasks.updateTasksAfterFire(db, plan.tasks, now);
-      return queued;
+      return [...queued, ...inserted.filter((r) => r.state === "QUEUED")];
     });
   }
 

@@ -17,13 +17,17 @@ export const RUN_COLUMNS =
   "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent";
 
 /** Inserts runs due at their scheduled time; a (task, scheduled time) that exists already is skipped. */
-export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<Run[]> {
+export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()): Promise<Run[]> {
   if (runs.length === 0) return [];
   const { rows } = await db.query<RunRow>(
-    `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent, payload_override)
-     SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, 'SCHEDULED', u.trigger, u.scheduled_time, u.scheduled_time, u.max_attempts, u.traceparent, u.payload_override
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[], $10::bytea[])
-         AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override)
+    `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent,
+                       payload_override, reason, fire_time, end_time)
+     SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time, u.scheduled_time, u.max_attempts,
+            u.traceparent, u.payload_override, u.reason,
+            CASE WHEN u.state = 'QUEUED' THEN $13::timestamptz END, CASE WHEN u.state = 'SKIPPED' THEN $13::timestamptz END
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[],
+                   $10::bytea[], $11::text[], $12::text[])
+         AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason)
      ON CONFLICT (task_id, scheduled_time) DO NOTHING
      RETURNING ${RUN_COLUMNS}`,
     [
@@ -37,6 +41,9 @@ export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<Run[]> 
       runs.map((r) => r.maxAttempts),
       runs.map((r) => r.traceparent ?? null),
       runs.map((r) => (r.payloadOverride ? Buffer.from(r.payloadOverride.data) : null)),
+      runs.map((r) => r.state ?? "SCHEDULED"),
+      runs.map((r) => r.reason ?? null),
+      now,
     ],
   );
   return rows.map((r) => runFromRow(r));

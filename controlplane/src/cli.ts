@@ -1,0 +1,88 @@
+// The `taskplane` command: dev (everything in one process), serve, migrate.
+import { Command } from "commander";
+import { pino } from "pino";
+import { loadConfig, type ConfigFlags } from "./config.js";
+import { startControlPlane } from "./control-plane.js";
+import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
+import { createPool } from "./store/pg/db.js";
+import { migrate } from "./store/migrate.js";
+import { setupTracing } from "./telemetry/tracing.js";
+
+const program = new Command("taskplane").description("Taskplane: a distributed task scheduler");
+
+const serverFlags = (cmd: Command) =>
+  cmd
+    .option("--host <host>", "address to listen on (TASKPLANE_HOST)", undefined)
+    .option("--port <port>", "port for gRPC, gRPC-Web and Connect (TASKPLANE_PORT)", undefined)
+    .option("--otlp-endpoint <url>", "export traces over OTLP/HTTP to this URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)")
+    .option("--log-level <level>", "pino log level (TASKPLANE_LOG_LEVEL)");
+
+serverFlags(program.command("dev"))
+  .description("run everything in one process: embedded Postgres, scheduler, dispatch and API")
+  .option("--data-dir <dir>", "where the embedded Postgres keeps its data (TASKPLANE_DATA_DIR)")
+  .action(async (flags: ConfigFlags) => {
+    const config = loadConfig(flags);
+    const logger = pino({ level: config.logLevel });
+    logger.info({ dataDir: config.dataDir }, "starting embedded Postgres");
+    const db = await startEmbeddedPostgres(config.dataDir);
+    await run({ ...config, databaseUrl: db.url }, logger, db.stop, true);
+  });
+
+serverFlags(program.command("serve"))
+  .description("run a control plane against an existing Postgres")
+  .option("--database <url>", "Postgres URL (TASKPLANE_DATABASE_URL)")
+  .action(async (flags: ConfigFlags) => {
+    const config = loadConfig(flags);
+    await run(config, pino({ level: config.logLevel }), async () => {}, false);
+  });
+
+program
+  .command("migrate")
+  .description("apply database migrations and exit")
+  .option("--database <url>", "Postgres URL (TASKPLANE_DATABASE_URL)")
+  .action(async (flags: ConfigFlags) => {
+    const config = loadConfig(flags);
+    if (!config.databaseUrl) throw new Error("no database URL: pass --database or set TASKPLANE_DATABASE_URL");
+    const pool = createPool(config.databaseUrl, 1);
+    const { applied } = await migrate(pool);
+    await pool.end();
+    console.log(applied.length ? `applied ${applied.join(", ")}` : "database is up to date");
+  });
+
+async function run(config: ReturnType<typeof loadConfig>, logger: pino.Logger, afterStop: () => Promise<void>, dev: boolean) {
+  const stopTracing = setupTracing({ otlpEndpoint: config.otlpEndpoint });
+  const plane = await startControlPlane(config, { logger });
+  if (dev) printNextSteps(config.host, plane.port);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const forced = setTimeout(() => process.exit(1), config.shutdownGraceMs).unref();
+    await plane.stop();
+    await afterStop();
+    await stopTracing();
+    clearTimeout(forced);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+function printNextSteps(host: string, port: number) {
+  const url = `http://${host}:${port}`;
+  console.log(`
+Taskplane is running at ${url} (gRPC, gRPC-Web and Connect on one port).
+
+Next:
+  npx tsx examples/quickstart/worker.ts     # a worker for the quickstart's task types
+  npx tsx examples/quickstart/run.ts        # submit one-time, delayed, cron and manual tasks
+  npx buf curl --protocol grpc --http2-prior-knowledge --list-methods ${url}
+
+Stop with Ctrl-C.`);
+}
+
+program.parseAsync().catch((e: Error) => {
+  console.error(`taskplane: ${e.message}`);
+  process.exit(1);
+});

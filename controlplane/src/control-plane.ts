@@ -1,0 +1,58 @@
+// Wiring: store, queue, scheduler, dispatch and API for one control-plane process.
+import { pino, type Logger } from "pino";
+import { taskService } from "./api/task-service.js";
+import { workerService } from "./api/worker-service.js";
+import type { Config } from "./config.js";
+import type { Leadership } from "./coordination/leadership.js";
+import { SingleNodeLeadership } from "./coordination/single-node-leadership.js";
+import { Dispatcher } from "./dispatch/dispatcher.js";
+import { InProcessRunQueue } from "./dispatch/in-process-queue.js";
+import { systemClock, type Clock } from "./domain/clock.js";
+import { RunReports } from "./domain/run-reports.js";
+import { TaskOperations } from "./domain/task-operations.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { startApiServer } from "./server.js";
+import { PgStore } from "./store/pg/pg-store.js";
+
+export interface ControlPlane {
+  port: number;
+  /** Stops accepting polls, finishes in-flight writes, and closes everything. */
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneDeps {
+  logger?: Logger;
+  clock?: Clock;
+  leadership?: Leadership;
+}
+
+export async function startControlPlane(config: Config, deps: ControlPlaneDeps = {}): Promise<ControlPlane> {
+  if (!config.databaseUrl) throw new Error("no database URL: pass --database or set TASKPLANE_DATABASE_URL");
+  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const clock = deps.clock ?? systemClock;
+  const store = await PgStore.open({ url: config.databaseUrl });
+  const queue = new InProcessRunQueue();
+  const leadership = deps.leadership ?? new SingleNodeLeadership();
+  const scheduler = new Scheduler({ store, queue, clock, leadership, logger }, config.scheduler);
+  const dispatcher = new Dispatcher(queue, store, clock);
+  const tasks = new TaskOperations(store, clock, scheduler);
+  const reports = new RunReports(store, clock, scheduler);
+  const server = await startApiServer(
+    { tasks: taskService(tasks, clock), workers: workerService(dispatcher, reports, () => clock.now()) },
+    { host: config.host, port: config.port, logger },
+  );
+  const started = scheduler.start().catch((e) => logger.error({ err: e }, "scheduler failed to start"));
+  logger.info({ port: server.port }, "control plane listening");
+  return {
+    port: server.port,
+    async stop() {
+      dispatcher.stop();
+      await started;
+      await scheduler.stop();
+      await server.close();
+      await leadership.close();
+      await store.close();
+      logger.info("control plane stopped");
+    },
+  };
+}

@@ -1,0 +1,15 @@
+// The leadership port: exactly one scheduler leads at a time. The single-node backend always
+// leads; the etcd backend (distributed mode) campaigns for a lease and fences deposed leaders.
+
+export interface Lease {
+  /** Grows with every new leader; guards the leader's writes. */
+  token: bigint;
+  /** Aborts when this node stops leading. */
+  lost: AbortSignal;
+}
+
+export interface Leadership {
+  /** Resolves once this node leads, or rejects when the signal aborts. */
+  acquire(signal: AbortSignal): Promise<Lease>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+// Matches due runs to long-polling workers: takes runs from the queue, records the attempt in
+// the store (the run becomes RUNNING for that worker), and only then hands them out.
+import type { Clock } from "../domain/clock.js";
+import { UnavailableError } from "../domain/errors.js";
+import type { Assignment } from "../domain/model.js";
+import type { Store } from "../store/store.js";
+import type { RunQueue } from "./run-queue.js";
+
+export interface PollRequest {
+  workerId: string;
+  queue: string;
+  taskTypes: readonly string[];
+  maxTasks: number;
+  waitMs: number;
+}
+
+export class Dispatcher {
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly queue: RunQueue,
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Holds until runs are ready or `waitMs` passes; returns their assignments (possibly none). */
+  async poll(request: PollRequest, signal: AbortSignal): Promise<Assignment[]> {
+    if (this.stopping.signal.aborted) throw new UnavailableError("the server is shutting down; poll another replica");
+    const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal]);
+    const runs = await this.queue.take({ queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until);
+    if (runs.length === 0) return [];
+    try {
+      // Runs cancelled or claimed elsewhere since they were queued are left out by the conditional claim.
+      return await this.store.claimRuns(
+        runs.map((r) => r.id),
+        request.workerId,
+        this.clock.now(),
+      );
+    } catch (e) {
+      this.queue.putBack(runs);
+      throw new UnavailableError("could not record the claim; poll again", { cause: e });
+    }
+  }
+
+  /** Stops accepting polls and releases the ones waiting. */
+  stop(): void {
+    this.stopping.abort();
+    this.queue.close();
+  }
+}

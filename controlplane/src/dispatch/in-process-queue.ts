@@ -1,0 +1,151 @@
+// The single-node RunQueue: per queue, per task type, one FIFO lane per priority.
+// Starvation guard: a run that has waited longer than `agingMs` is served before fresher runs
+// of any priority, so a steady stream of CRITICAL work cannot starve LOW forever.
+import { PRIORITIES, type Priority } from "../domain/model.js";
+import type { DispatchRun } from "../store/store.js";
+import { Fifo } from "./fifo.js";
+import type { RunQueue, TakeFilter } from "./run-queue.js";
+
+interface Entry {
+  run: DispatchRun;
+  readyAt: number;
+}
+
+interface Waiter {
+  filter: TakeFilter;
+  max: number;
+  resolve: (runs: DispatchRun[]) => void;
+}
+
+type Lanes = Fifo<Entry>[];
+
+export interface InProcessQueueOptions {
+  agingMs?: number;
+  now?: () => number;
+}
+
+export class InProcessRunQueue implements RunQueue {
+  private readonly queues = new Map<string, Map<string, Lanes>>();
+  private readonly waiting = new Set<string>();
+  private waiters: Waiter[] = [];
+  private closed = false;
+  private readonly agingMs: number;
+  private readonly now: () => number;
+
+  constructor(options: InProcessQueueOptions = {}) {
+    this.agingMs = options.agingMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  push(runs: DispatchRun[]): void {
+    const readyAt = this.now();
+    for (const run of runs) {
+      if (this.waiting.has(run.id)) continue;
+      this.waiting.add(run.id);
+      this.lanes(run.queue, run.taskType)[PRIORITIES.indexOf(run.priority)]!.push({ run, readyAt });
+    }
+    this.serveWaiters();
+  }
+
+  putBack(runs: DispatchRun[]): void {
+    for (const run of [...runs].reverse()) {
+      if (this.waiting.has(run.id)) continue;
+      this.waiting.add(run.id);
+      this.lanes(run.queue, run.taskType)[PRIORITIES.indexOf(run.priority)]!.unshift({ run, readyAt: 0 });
+    }
+    this.serveWaiters();
+  }
+
+  take(filter: TakeFilter, max: number, signal: AbortSignal): Promise<DispatchRun[]> {
+    const ready = this.takeReady(filter, max);
+    if (ready.length > 0 || this.closed || signal.aborted) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        filter,
+        max,
+        resolve: (runs) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(runs);
+        },
+      };
+      const onAbort = () => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve([]);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  depths(): Map<string, Record<Priority, number>> {
+    const depths = new Map<string, Record<Priority, number>>();
+    for (const [queue, byType] of this.queues) {
+      const counts = { CRITICAL: 0, HIGH: 0, NORMAL: 0, LOW: 0 };
+      for (const lanes of byType.values()) PRIORITIES.forEach((p, i) => (counts[p] += lanes[i]!.size));
+      depths.set(queue, counts);
+    }
+    return depths;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiters) waiter.resolve([]);
+    this.waiters = [];
+  }
+
+  private lanes(queue: string, taskType: string): Lanes {
+    let byType = this.queues.get(queue);
+    if (!byType) this.queues.set(queue, (byType = new Map()));
+    let lanes = byType.get(taskType);
+    if (!lanes) byType.set(taskType, (lanes = PRIORITIES.map(() => new Fifo<Entry>())));
+    return lanes;
+  }
+
+  private serveWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      const runs = this.takeReady(waiter.filter, waiter.max);
+      if (runs.length > 0) waiter.resolve(runs);
+      else still.push(waiter);
+    }
+    this.waiters = still;
+  }
+
+  private takeReady(filter: TakeFilter, max: number): DispatchRun[] {
+    const byType = this.queues.get(filter.queue);
+    if (!byType) return [];
+    const candidates =
+      filter.taskTypes.length === 0
+        ? [...byType.values()]
+        : filter.taskTypes.map((t) => byType.get(t)).filter((lanes): lanes is Lanes => lanes !== undefined);
+    const taken: DispatchRun[] = [];
+    const agedBefore = this.now() - this.agingMs;
+    while (taken.length < max) {
+      const lane = this.nextLane(candidates, agedBefore);
+      if (!lane) break;
+      const { run } = lane.shift()!;
+      this.waiting.delete(run.id);
+      taken.push(run);
+    }
+    return taken;
+  }
+
+  /** The lane whose head goes next: an aged head first (oldest), else the highest priority (oldest). */
+  private nextLane(candidates: Lanes[], agedBefore: number): Fifo<Entry> | undefined {
+    let best: Fifo<Entry> | undefined;
+    let bestKey = [Infinity, Infinity];
+    for (const lanes of candidates) {
+      lanes.forEach((lane, priority) => {
+        const head = lane.peek();
+        if (!head) return;
+        const key = [head.readyAt < agedBefore ? -1 : priority, head.readyAt];
+        if (key[0]! < bestKey[0]! || (key[0] === bestKey[0] && key[1]! < bestKey[1]!)) {
+          best = lane;
+          bestKey = key;
+        }
+      });
+    }
+    return best;
+  }
+}

@@ -1,0 +1,22 @@
+// The queue port: due runs waiting for a worker, handed out highest priority first, FIFO
+// within a priority. Backends: in-process (single node); JetStream (cluster) behind the same port.
+import type { DispatchRun } from "../store/store.js";
+
+export interface TakeFilter {
+  queue: string;
+  /** Empty means every task type in the queue. */
+  taskTypes: readonly string[];
+}
+
+export interface RunQueue {
+  /** Adds runs ready for workers; a run already waiting is not added twice. */
+  push(runs: DispatchRun[]): void;
+  /** Waits until runs matching the filter are ready (or the signal aborts); returns up to `max`. */
+  take(filter: TakeFilter, max: number, signal: AbortSignal): Promise<DispatchRun[]>;
+  /** Puts taken runs back in front, e.g. when recording their claim failed. */
+  putBack(runs: DispatchRun[]): void;
+  /** Runs waiting per queue and priority. */
+  depths(): Map<string, Record<DispatchRun["priority"], number>>;
+  /** Wakes every waiting taker with nothing; later takes return at once. */
+  close(): void;
+}

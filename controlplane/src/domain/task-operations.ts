@@ -1,0 +1,163 @@
+// What users do to tasks: create, read, steer. Validates what the proto annotations cannot
+// (schedules, states), and keeps every change to one store operation.
+import { randomUUID } from "node:crypto";
+import { checkSchedule, firstFireTime, isRecurring, upcomingFireTimes } from "../scheduler/fire-times.js";
+import type { Store, TaskFilter, RunFilter } from "../store/store.js";
+import type { Clock } from "./clock.js";
+import type { DueNotifier } from "./due-notifier.js";
+import { FailedPreconditionError, NotFoundError } from "./errors.js";
+import type { LogEntry, Page, Payload, Run, Schedule, Task, TaskSpec, TaskState } from "./model.js";
+import { newRun } from "./new-run.js";
+
+export interface CreatedTask {
+  task: Task;
+  firstRun?: Run;
+  existing: boolean;
+}
+
+export class TaskOperations {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly due: DueNotifier,
+  ) {}
+
+  /** Creates tasks with their first runs in one transaction. `traceparent` ties each first run to the caller's trace. */
+  async create(specs: TaskSpec[], traceparent?: string): Promise<CreatedTask[]> {
+    const now = this.clock.now();
+    const items = specs.map((spec) => {
+      checkSchedule(spec.schedule);
+      const first = firstFireTime(spec.schedule, now);
+      const task: Task = {
+        id: randomUUID(),
+        spec,
+        state: first || spec.schedule.kind === "manual" ? "ACTIVE" : "COMPLETED",
+        createTime: now,
+        updateTime: now,
+        nextFireTime: first,
+      };
+      return { task, firstRun: first ? newRun(task, first, "SCHEDULE", { traceparent }) : undefined };
+    });
+    const created = await this.store.createTasks(items);
+    this.due.runsDue(created.flatMap((c) => (c.firstRun && !c.existing ? [c.firstRun.dueTime] : [])));
+    return created;
+  }
+
+  async get(taskId: string): Promise<Task> {
+    const task = await this.store.getTask(taskId);
+    if (!task || task.state === "DELETED") throw new NotFoundError(`task ${taskId} not found`);
+    return task;
+  }
+
+  list(filter: TaskFilter, pageSize: number, pageToken: string): Promise<Page<Task>> {
+    return this.store.listTasks(filter, pageSize, pageToken);
+  }
+
+  /** Cancels one run of a task, or the task itself: no more fires, pending runs cancelled, running ones asked to stop. */
+  async cancel(taskId: string, runId: string | undefined, reason: string): Promise<{ task: Task; cancelledRuns: number }> {
+    const task = await this.get(taskId);
+    const why = reason || "cancelled by a user";
+    if (runId) {
+      const run = await this.runOf(task, runId);
+      const cancelledRuns = await this.store.cancelRun(taskId, runId, why, this.clock.now());
+      if (cancelledRuns === 0) throw new FailedPreconditionError(`run ${runId} is ${run.state} and cannot be cancelled`);
+      return { task, cancelledRuns };
+    }
+    return this.changeState(task, ["ACTIVE", "PAUSED", "COMPLETED", "CANCELLED"], "CANCELLED", {
+      cancelRuns: { reason: why, onlyScheduled: false },
+    });
+  }
+
+  /** Runs a finished run again now, as its next attempt, with a fresh attempt budget. */
+  async retry(taskId: string, runId: string | undefined): Promise<Run> {
+    const task = await this.get(taskId);
+    const id = runId ?? (await this.store.lastFinishedRunId(taskId));
+    if (!id) throw new FailedPreconditionError(`task ${taskId} has no finished run to retry`);
+    const run = await this.runOf(task, id);
+    const reopened = await this.store.reopenRun(id, Math.max(1, task.spec.retry.maxAttempts), this.clock.now());
+    if (!reopened) throw new FailedPreconditionError(`run ${id} is ${run.state}; only finished runs can be retried`);
+    this.due.runsDue([reopened.dueTime]);
+    return reopened;
+  }
+
+  /** Creates a run due now, whatever the schedule. */
+  async trigger(taskId: string, payload: Payload | undefined, traceparent?: string): Promise<Run> {
+    const task = await this.get(taskId);
+    if (task.state === "CANCELLED") throw new FailedPreconditionError(`task ${taskId} is cancelled; create a new task instead`);
+    // A run is unique per scheduled time: two triggers in the same millisecond take the next one.
+    for (let t = this.clock.now().getTime(); ; t++) {
+      const run = await this.store.insertRun(newRun(task, new Date(t), "MANUAL", { traceparent, payloadOverride: payload }));
+      if (run) {
+        this.due.runsDue([run.dueTime]);
+        return run;
+      }
+    }
+  }
+
+  /** Stops new fires of a recurring task; fires that fall due while paused are recorded as SKIPPED. */
+  async pause(taskId: string): Promise<Task> {
+    const task = await this.get(taskId);
+    if (!isRecurring(task.spec.schedule)) {
+      throw new FailedPreconditionError(`task ${taskId} is not recurring; cancel it instead of pausing`);
+    }
+    if (task.state === "PAUSED") return task;
+    return (await this.changeState(task, ["ACTIVE"], "PAUSED", {})).task;
+  }
+
+  /** Continues a paused task from now; fires missed while paused are not caught up. */
+  async resume(taskId: string): Promise<Task> {
+    const task = await this.get(taskId);
+    if (task.state === "ACTIVE") return task;
+    const next = firstFireTime(task.spec.schedule, this.clock.now());
+    const { task: resumed } = await this.changeState(task, ["PAUSED"], next ? "ACTIVE" : "COMPLETED", {
+      nextRun: next ? newRun(task, next, "SCHEDULE") : undefined,
+    });
+    if (next) this.due.runsDue([next]);
+    return resumed;
+  }
+
+  /** Removes a task from scheduling and listing; its runs stay as history. */
+  async delete(taskId: string): Promise<void> {
+    const task = await this.get(taskId);
+    await this.changeState(task, ["ACTIVE", "PAUSED", "COMPLETED", "CANCELLED"], "DELETED", {
+      cancelRuns: { reason: "task deleted", onlyScheduled: false },
+    });
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    return run;
+  }
+
+  listRuns(filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>> {
+    return this.store.listRuns(filter, pageSize, pageToken);
+  }
+
+  async listRunLogs(runId: string, afterSequence: bigint, limit: number): Promise<LogEntry[]> {
+    await this.getRun(runId);
+    return this.store.listRunLogs(runId, afterSequence, limit);
+  }
+
+  preview(schedule: Schedule, count: number, after: Date | undefined): Date[] {
+    checkSchedule(schedule);
+    return upcomingFireTimes(schedule, after ?? this.clock.now(), count);
+  }
+
+  private async runOf(task: Task, runId: string): Promise<Run> {
+    const run = await this.store.getRun(runId);
+    if (!run || run.taskId !== task.id) throw new NotFoundError(`run ${runId} of task ${task.id} not found`);
+    return run;
+  }
+
+  private async changeState(
+    task: Task,
+    from: TaskState[],
+    to: TaskState,
+    options: Pick<Parameters<Store["changeTaskState"]>[0], "nextRun" | "cancelRuns">,
+  ): Promise<{ task: Task; cancelledRuns: number }> {
+    const changed = await this.store.changeTaskState({ taskId: task.id, from, to, now: this.clock.now(), ...options });
+    if (!changed) throw new FailedPreconditionError(`task ${task.id} is ${task.state} and cannot become ${to}`);
+    return changed;
+  }
+}

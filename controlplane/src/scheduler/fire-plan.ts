@@ -1,0 +1,90 @@
+// Decides the fate of runs that fell due: queue them, skip them (overlap, pause, catch-up), and
+// which next fire each recurring schedule gets. Pure: the scheduler applies the plan atomically.
+import type { DueRun, FirePlan } from "../store/store.js";
+import { newRun } from "../domain/new-run.js";
+import { fireTimesBetween, isRecurring, nextFireTime } from "./fire-times.js";
+
+export interface FirePlanOptions {
+  /** A recurring fire later than this is a misfire, handled by the task's catch-up policy. */
+  misfireMs: number;
+}
+
+/** Catch-up never records more missed fires than this per task and step. */
+const MAX_MISSED_FIRES = 1_000;
+
+export function planFires(due: DueRun[], busyTasks: Set<string>, now: Date, options: FirePlanOptions): FirePlan {
+  const plan: FirePlan = { queue: [], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] };
+  for (const run of due) planOne(run, busyTasks, now, options, plan);
+  return plan;
+}
+
+/** Recurring scheduled fires whose overlap policy needs to know if an earlier run is unfinished. */
+export function needsOverlapCheck(run: DueRun): boolean {
+  return run.state === "SCHEDULED" && run.trigger === "SCHEDULE" && isRecurring(run.schedule) && run.schedule.overlap !== "ALLOW";
+}
+
+function planOne(run: DueRun, busyTasks: Set<string>, now: Date, options: FirePlanOptions, plan: FirePlan): void {
+  if (run.taskState === "DELETED" || run.taskState === "CANCELLED") {
+    plan.cancel.push({ runId: run.id, reason: `task ${run.taskState.toLowerCase()}` });
+  } else if (run.state === "RETRYING" || run.trigger === "MANUAL") {
+    plan.queue.push(run.id);
+  } else if (run.taskState === "PAUSED") {
+    plan.skip.push({ runId: run.id, reason: "task paused" });
+  } else if (!isRecurring(run.schedule)) {
+    plan.queue.push(run.id);
+    plan.tasks.push({ taskId: run.taskId, completed: true });
+  } else if (now.getTime() - run.scheduledTime.getTime() > options.misfireMs) {
+    planCatchUp(run, now, plan);
+  } else {
+    planOnTime(run, busyTasks, plan);
+    planNext(run, nextFireTime(run.schedule, run.scheduledTime), plan);
+  }
+}
+
+function planOnTime(run: DueRun, busyTasks: Set<string>, plan: FirePlan): void {
+  if (!busyTasks.has(run.taskId) || run.schedule.overlap === "ALLOW") {
+    plan.queue.push(run.id);
+  } else if (run.schedule.overlap === "CANCEL_PREVIOUS") {
+    plan.cancelActiveOfTasks.push(run.taskId);
+    plan.queue.push(run.id);
+  } else {
+    plan.skip.push({ runId: run.id, reason: "the previous run was still running (overlap policy SKIP)" });
+  }
+}
+
+/** Fires missed while the scheduler was down: run none, the latest, or all within the window, per policy. */
+function planCatchUp(run: DueRun, now: Date, plan: FirePlan): void {
+  const { mode, windowMs, maxRuns } = run.schedule.catchUp;
+  const windowStart = now.getTime() - windowMs;
+  const later = fireTimesBetween(run.schedule, new Date(Math.max(run.scheduledTime.getTime(), windowStart - 1)), now, MAX_MISSED_FIRES);
+  const missed = [run.scheduledTime, ...later.filter((t) => t.getTime() !== run.scheduledTime.getTime())];
+  const inWindow = missed.filter((t) => t.getTime() >= windowStart);
+  const toRun = new Set((mode === "SKIP" ? [] : mode === "ONE" ? inWindow.slice(-1) : inWindow.slice(-Math.max(1, maxRuns))).map(Number));
+  for (const time of missed) {
+    const runs = toRun.has(time.getTime());
+    const reason = runs ? undefined : skipReason(mode, time.getTime() >= windowStart);
+    if (time === run.scheduledTime) {
+      if (runs) plan.queue.push(run.id);
+      else plan.skip.push({ runId: run.id, reason: reason! });
+    } else {
+      plan.next.push({ ...newRun(taskOf(run), time, "SCHEDULE"), state: runs ? "QUEUED" : "SKIPPED", reason });
+    }
+  }
+  planNext(run, nextFireTime(run.schedule, new Date(Math.max(now.getTime(), missed[missed.length - 1]!.getTime()))), plan);
+}
+
+function skipReason(mode: string, inWindow: boolean): string {
+  if (!inWindow) return "missed while the scheduler was down, before the catch-up window";
+  return mode === "SKIP"
+    ? "missed while the scheduler was down (catch-up policy SKIP)"
+    : "missed while the scheduler was down; the catch-up policy ran a later fire instead";
+}
+
+function planNext(run: DueRun, next: Date | undefined, plan: FirePlan): void {
+  if (next) plan.next.push(newRun(taskOf(run), next, "SCHEDULE"));
+  plan.tasks.push({ taskId: run.taskId, nextFireTime: next, completed: !next });
+}
+
+function taskOf(run: DueRun) {
+  return { id: run.taskId, spec: { type: run.taskType, queue: run.queue, priority: run.priority, retry: { maxAttempts: run.maxAttempts } } };
+}

@@ -1,0 +1,181 @@
+// The scheduler: while this node leads, keeps the runs due in the next window in a timer heap,
+// fires each batch on time (one transaction per batch), hands queued runs to dispatch, and
+// sweeps timed-out attempts. Postgres stays the source of truth: the heap is only a cache of
+// the due window, reloaded from the runs_due index.
+import type { Logger } from "pino";
+import type { Leadership } from "../coordination/leadership.js";
+import type { RunQueue } from "../dispatch/run-queue.js";
+import type { Clock } from "../domain/clock.js";
+import type { DueNotifier } from "../domain/due-notifier.js";
+import { decideAfterFailure } from "../domain/failure-decision.js";
+import type { DueRun, Store } from "../store/store.js";
+import { needsOverlapCheck, planFires } from "./fire-plan.js";
+import { MinHeap } from "./min-heap.js";
+
+export interface SchedulerOptions {
+  /** Runs due within this much time are held in memory [60s]. */
+  windowMs: number;
+  /** How often the due window is reloaded even without notice [1s]. */
+  reloadIntervalMs: number;
+  /** A recurring fire later than this counts as missed and follows the catch-up policy [5s]. */
+  misfireMs: number;
+  /** How often running attempts are checked for timeouts [500ms]. */
+  sweepIntervalMs: number;
+  /** Most runs read per reload [10,000]. */
+  reloadLimit: number;
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
+  windowMs: 60_000,
+  reloadIntervalMs: 1_000,
+  misfireMs: 5_000,
+  sweepIntervalMs: 500,
+  reloadLimit: 10_000,
+};
+
+export class Scheduler implements DueNotifier {
+  private readonly heap = new MinHeap<DueRun>((r) => r.dueTime.getTime());
+  /** Runs in the heap or being fired: not to be loaded again. */
+  private readonly tracked = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private timerAt = Infinity;
+  private reloading?: Promise<void>;
+  private reloadRequested = false;
+  private readonly stopped = new AbortController();
+  private leading?: AbortSignal;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly decide;
+
+  constructor(
+    private readonly deps: { store: Store; queue: RunQueue; clock: Clock; leadership: Leadership; logger: Logger },
+    private readonly options: SchedulerOptions = DEFAULT_SCHEDULER_OPTIONS,
+  ) {
+    this.decide = decideAfterFailure(deps.clock);
+  }
+
+  /** Campaigns for leadership and schedules while leading. */
+  async start(): Promise<void> {
+    const lease = await this.deps.leadership.acquire(this.stopped.signal);
+    this.leading = AbortSignal.any([lease.lost, this.stopped.signal]);
+    this.deps.logger.info({ token: lease.token.toString() }, "scheduler leading");
+    await this.restoreQueued();
+    this.loop(this.options.reloadIntervalMs, () => this.requestReload());
+    this.loop(this.options.sweepIntervalMs, () => this.sweep());
+    this.requestReload();
+  }
+
+  runsDue(times: Date[]): void {
+    const horizon = this.deps.clock.now().getTime() + this.options.windowMs;
+    if (times.some((t) => t.getTime() <= horizon)) this.requestReload();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    clearTimeout(this.timer);
+    await this.reloading;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private get active(): boolean {
+    return this.leading !== undefined && !this.leading.aborted;
+  }
+
+  private loop(intervalMs: number, tick: () => unknown): void {
+    const timer = setInterval(() => this.active && tick(), intervalMs);
+    this.stopped.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+  }
+
+  /** After a restart, runs queued but not yet claimed go back to dispatch. */
+  private async restoreQueued(): Promise<void> {
+    const queued = await this.deps.store.queuedRuns(100_000);
+    this.deps.queue.push(queued);
+  }
+
+  /** Coalesces reload requests: one reload at a time, and one more if asked meanwhile. */
+  private requestReload(): void {
+    if (!this.active) return;
+    if (this.reloading) {
+      this.reloadRequested = true;
+      return;
+    }
+    this.reloading = this.reload()
+      .catch((e) => this.deps.logger.error({ err: e }, "reloading due runs failed"))
+      .finally(() => {
+        this.reloading = undefined;
+        if (this.reloadRequested) {
+          this.reloadRequested = false;
+          this.requestReload();
+        }
+      });
+  }
+
+  private async reload(): Promise<void> {
+    const until = new Date(this.deps.clock.now().getTime() + this.options.windowMs);
+    const due = await this.deps.store.dueRuns(until, this.options.reloadLimit);
+    for (const run of due) {
+      if (this.tracked.has(run.id)) continue;
+      this.tracked.add(run.id);
+      this.heap.push(run);
+    }
+    if (due.length === this.options.reloadLimit) this.reloadRequested = true;
+    this.arm();
+  }
+
+  private arm(): void {
+    const next = this.heap.peek();
+    if (!next || !this.active) return;
+    const at = next.dueTime.getTime();
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, at - this.deps.clock.now().getTime()));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = this.deps.clock.now().getTime();
+    const batch: DueRun[] = [];
+    while (this.heap.size > 0 && this.heap.peek()!.dueTime.getTime() <= now) batch.push(this.heap.pop()!);
+    if (batch.length > 0) this.track(this.fire(batch));
+    this.arm();
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async fire(batch: DueRun[]): Promise<void> {
+    try {
+      const now = this.deps.clock.now();
+      const check = batch.filter(needsOverlapCheck);
+      const busy = check.length
+        ? await this.deps.store.tasksWithActiveRuns(
+            check.map((r) => r.taskId),
+            batch.map((r) => r.id),
+          )
+        : new Set<string>();
+      const plan = planFires(batch, busy, now, { misfireMs: this.options.misfireMs });
+      const queued = await this.deps.store.applyFirePlan(plan, now);
+      this.deps.queue.push(queued);
+      if (plan.next.length > 0) this.requestReload();
+    } catch (e) {
+      this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
+    } finally {
+      for (const run of batch) this.tracked.delete(run.id);
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const timedOut = await this.deps.store.timeOutAttempts(this.deps.clock.now(), 1_000, this.decide);
+      if (timedOut > 0) {
+        this.deps.logger.info({ attempts: timedOut }, "attempts timed out");
+        this.requestReload();
+      }
+    } catch (e) {
+      this.deps.logger.error({ err: e }, "timeout sweep failed");
+    }
+  }
+}

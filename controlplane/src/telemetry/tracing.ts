@@ -1,0 +1,54 @@
+// OpenTelemetry: a tracer provider exporting over OTLP/HTTP (or nothing), W3C propagation, and
+// helpers to carry a run's trace through Postgres as a traceparent string.
+import { context, propagation, trace, type Span } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+
+export interface TracingOptions {
+  /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset exports nothing. */
+  otlpEndpoint?: string;
+  /** An exporter to use instead (tests use an in-memory one). */
+  exporter?: SpanExporter;
+  serviceName?: string;
+}
+
+/** Registers the global tracer provider; returns its shutdown. */
+export function setupTracing(options: TracingOptions): () => Promise<void> {
+  const processors: SpanProcessor[] = [];
+  if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
+  if (options.otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint })));
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ "service.name": options.serviceName ?? "taskplane" }),
+    spanProcessors: processors,
+  });
+  provider.register();
+  return () => provider.shutdown();
+}
+
+export const tracer = () => trace.getTracer("taskplane");
+
+/** The active span's W3C traceparent, to store on a run. */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/** Runs `fn` in a span that continues a stored traceparent (or starts a new trace without one). */
+export function inRunSpan<T>(
+  name: string,
+  traceparent: string | undefined,
+  attributes: Record<string, string | number>,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
+  return tracer().startActiveSpan(name, { attributes }, parent, async (span) => {
+    try {
+      return await fn(span);
+    } finally {
+      span.end();
+    }
+  });
+}

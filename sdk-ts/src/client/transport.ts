@@ -1,0 +1,54 @@
+// The gRPC transport and the one interceptor that retries transient failures.
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { context, propagation } from "@opentelemetry/api";
+
+/** Codes worth retrying: the call did not take effect, or the server asked us to slow down. */
+export const RETRYABLE_CODES: readonly Code[] = [Code.Unavailable, Code.ResourceExhausted];
+
+export interface RetryOptions {
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5_000 };
+
+/** Retries unary calls that failed with a retryable code, with exponential backoff and full jitter. */
+export function retryInterceptor(options: RetryOptions = DEFAULT_RETRY): Interceptor {
+  return (next) => async (req) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await next(req);
+      } catch (e) {
+        const err = ConnectError.from(e);
+        if (req.stream || attempt >= options.maxAttempts || !RETRYABLE_CODES.includes(err.code) || req.signal.aborted) throw err;
+        const cap = Math.min(options.maxBackoffMs, options.initialBackoffMs * 2 ** (attempt - 1));
+        await new Promise((r) => setTimeout(r, Math.random() * cap));
+      }
+    }
+  };
+}
+
+/** Sends the active OpenTelemetry context (W3C traceparent) with every call. */
+export const traceContextInterceptor: Interceptor = (next) => (req) => {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  for (const [key, value] of Object.entries(carrier)) req.header.set(key, value);
+  return next(req);
+};
+
+export interface ConnectionOptions {
+  /** The control plane's URL, e.g. http://127.0.0.1:7070. */
+  address: string;
+  retry?: RetryOptions;
+  /** Extra interceptors, e.g. to add an authorization header. */
+  interceptors?: Interceptor[];
+}
+
+export function createTransport(options: ConnectionOptions): Transport {
+  return createGrpcTransport({
+    baseUrl: options.address,
+    interceptors: [traceContextInterceptor, retryInterceptor(options.retry), ...(options.interceptors ?? [])],
+  });
+}
