@@ -1,0 +1,42 @@
+// Builders for the schedule kinds, so callers need not spell out the protobuf oneof.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { CatchUpPolicySchema, OverlapPolicy, ScheduleSchema } from "@taskplane/proto/taskplane/v1/task_pb.js";
+
+export type ScheduleInit = MessageInitShape<typeof ScheduleSchema>;
+
+/** Bounds and policies of a recurring schedule. */
+export interface RecurringOptions {
+  startTime?: Date;
+  endTime?: Date;
+  overlapPolicy?: OverlapPolicy;
+  catchUp?: MessageInitShape<typeof CatchUpPolicySchema>;
+}
+
+/** Milliseconds as a protobuf Duration. */
+export const duration = (ms: number) => ({ seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
+
+function recurring(kind: ScheduleInit["kind"], options: RecurringOptions): ScheduleInit {
+  return {
+    kind,
+    startTime: options.startTime && timestampFromDate(options.startTime),
+    endTime: options.endTime && timestampFromDate(options.endTime),
+    overlapPolicy: options.overlapPolicy,
+    catchUp: options.catchUp,
+  };
+}
+
+export const schedules = {
+  /** Once, at a time. */
+  at: (time: Date): ScheduleInit => ({ kind: { case: "once", value: { when: { case: "at", value: timestampFromDate(time) } } } }),
+  /** Once, after a delay from creation. */
+  after: (delayMs: number): ScheduleInit => ({ kind: { case: "once", value: { when: { case: "delay", value: duration(delayMs) } } } }),
+  /** A cron expression (5 fields, or 6 with seconds first) in an IANA time zone. */
+  cron: (expression: string, timeZone = "UTC", options: RecurringOptions = {}): ScheduleInit =>
+    recurring({ case: "cron", value: { expression, timeZone } }, options),
+  /** Every fixed interval, in absolute time, shifted by an optional offset. */
+  every: (everyMs: number, options: RecurringOptions & { offsetMs?: number } = {}): ScheduleInit =>
+    recurring({ case: "interval", value: { every: duration(everyMs), offset: duration(options.offsetMs ?? 0) } }, options),
+  /** Never fires by itself: runs only when triggered. */
+  manual: (): ScheduleInit => ({ kind: { case: "manual", value: {} } }),
+};

@@ -1,0 +1,110 @@
+// TaskplaneClient: a typed wrapper over TaskService for submitting, watching and steering tasks.
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { createClient, type Client } from "@connectrpc/connect";
+import type { RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
+import type { PayloadData } from "../payload.js";
+import type { ScheduleInit } from "./schedules.js";
+import { createTransport, type ConnectionOptions } from "./transport.js";
+
+export type TaskSpecInit = MessageInitShape<typeof TaskSpecSchema>;
+
+export interface ListTasksFilter {
+  state?: TaskState;
+  type?: string;
+  queue?: string;
+  labels?: Record<string, string>;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface ListRunsFilter {
+  taskId?: string;
+  state?: RunState;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+/**
+ * @example
+ * const client = new TaskplaneClient({ address: "http://127.0.0.1:7070" });
+ * const { task } = await client.createTask({ type: "report.build", payload: json({ day: "monday" }),
+ *   schedule: schedules.cron("0 9 * * MON-FRI", "Europe/Berlin") });
+ */
+export class TaskplaneClient {
+  /** The generated client, for anything the helpers do not cover. */
+  readonly service: Client<typeof TaskService>;
+
+  constructor(options: ConnectionOptions) {
+    this.service = createClient(TaskService, createTransport(options));
+  }
+
+  /** Creates a task and its first run; with an idempotency key already used, returns the first task (`existing`). */
+  createTask(task: TaskSpecInit) {
+    return this.service.createTask({ task });
+  }
+
+  /** Creates up to 1,000 tasks in one transaction. */
+  async createTasks(tasks: TaskSpecInit[]) {
+    return (await this.service.batchCreateTasks({ tasks })).tasks;
+  }
+
+  async get(taskId: string) {
+    return (await this.service.getTask({ taskId })).task!;
+  }
+
+  list(filter: ListTasksFilter = {}) {
+    return this.service.listTasks(filter);
+  }
+
+  /** Cancels the task (or only `runId`): pending runs are cancelled, running attempts asked to stop. */
+  cancel(taskId: string, options: { runId?: string; reason?: string } = {}) {
+    return this.service.cancelTask({ taskId, ...options });
+  }
+
+  /** Runs a finished run again (by default the task's latest) as a new attempt. */
+  async retry(taskId: string, runId?: string) {
+    return (await this.service.retryTask({ taskId, runId })).run!;
+  }
+
+  /** Starts a run now, whatever the schedule, optionally with another payload. */
+  async trigger(taskId: string, payload?: PayloadData) {
+    return (await this.service.triggerTask({ taskId, payload })).run!;
+  }
+
+  async pause(taskId: string) {
+    return (await this.service.pauseTask({ taskId })).task!;
+  }
+
+  async resume(taskId: string) {
+    return (await this.service.resumeTask({ taskId })).task!;
+  }
+
+  async delete(taskId: string): Promise<void> {
+    await this.service.deleteTask({ taskId });
+  }
+
+  /** Runs, newest first. */
+  runs(filter: ListRunsFilter = {}) {
+    return this.service.listRuns(filter);
+  }
+
+  async getRun(runId: string) {
+    return (await this.service.getRun({ runId })).run!;
+  }
+
+  async logs(runId: string, afterSequence = 0n) {
+    return (await this.service.listRunLogs({ runId, afterSequence })).entries;
+  }
+
+  /** The next `count` fire times of a schedule, after `after` (default now). */
+  async preview(schedule: ScheduleInit, count = 10, after?: Date) {
+    const { fireTimes } = await this.service.previewSchedule({
+      schedule,
+      count,
+      after: after ? timestampFromDate(after) : undefined,
+    });
+    return fireTimes.map((t) => new Date(Number(t.seconds) * 1000 + t.nanos / 1e6));
+  }
+}

@@ -1,0 +1,31 @@
+// The public surface of @taskplane/sdk.
+export { TaskplaneClient, type ListRunsFilter, type ListTasksFilter, type TaskSpecInit } from "./client/taskplane-client.js";
+export { schedules, duration, type ScheduleInit, type RecurringOptions } from "./client/schedules.js";
+export { createTransport, retryInterceptor, RETRYABLE_CODES, type ConnectionOptions, type RetryOptions } from "./client/transport.js";
+export { Worker, type WorkerOptions, type WorkerState } from "./worker/worker.js";
+export { TaskContext } from "./worker/task-context.js";
+export type { Handler } from "./worker/attempt.js";
+export { json, decodePayload, type PayloadData } from "./payload.js";
+export {
+  NonRetryableError,
+  CancelledError,
+  AttemptLostError,
+  DeadlineExceededError,
+  WorkerShutdownError,
+  isNotFound,
+  isInvalidArgument,
+  isFailedPrecondition,
+  Code,
+  ConnectError,
+} from "./errors.js";
+export {
+  Priority,
+  RunState,
+  TaskState,
+  OverlapPolicy,
+  CatchUpMode,
+  AttemptOutcome,
+  RunTrigger,
+  type Task,
+  type Run,
+} from "@taskplane/proto/taskplane/v1/task_pb.js";

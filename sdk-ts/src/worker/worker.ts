@@ -1,0 +1,144 @@
+// The worker runtime: long-polls one queue for its task types, runs handlers with bounded
+// concurrency, and drains in-flight work on shutdown. States: RUNNING -> DRAINING -> STOPPED.
+import { hostname } from "node:os";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
+import { duration } from "../client/schedules.js";
+import { createTransport, type ConnectionOptions } from "../client/transport.js";
+import { WorkerShutdownError } from "../errors.js";
+import { runAttempt, type Handler } from "./attempt.js";
+import { ResultReporter } from "./result-reporter.js";
+
+export type WorkerState = "RUNNING" | "DRAINING" | "STOPPED";
+
+export interface WorkerOptions extends ConnectionOptions {
+  /** Handlers by task type; the worker polls only for these types. */
+  handlers: Record<string, Handler>;
+  /** [default] */
+  queue?: string;
+  /** Attempts run at once [10]. */
+  concurrency?: number;
+  /** Names this process in attempts [hostname-pid]. */
+  workerId?: string;
+  /** How long one poll waits for work [30s]. */
+  pollWaitMs?: number;
+  /** How long shutdown waits for running handlers before aborting them [10s]. */
+  shutdownGraceMs?: number;
+  /** Drain on SIGTERM and SIGINT [true]. */
+  handleSignals?: boolean;
+  /** Where the worker reports problems [console.warn]. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * @example
+ * const worker = Worker.create({ address: "http://127.0.0.1:7070", handlers: { "email.send": async (p, ctx) => send(p) } });
+ * await worker.run(); // until SIGTERM or worker.shutdown()
+ */
+export class Worker {
+  private state: WorkerState = "RUNNING";
+  private readonly client: Client<typeof WorkerService>;
+  private readonly reporter: ResultReporter;
+  private readonly running = new Set<Promise<void>>();
+  private readonly polling = new AbortController();
+  private readonly shutdownSignal = new AbortController();
+  private slotFreed?: () => void;
+  private stopped?: Promise<void>;
+  readonly workerId: string;
+
+  private constructor(private readonly options: WorkerOptions) {
+    this.client = createClient(WorkerService, createTransport({ ...options, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } }));
+    this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
+    this.reporter = new ResultReporter(this.client, (runId, why) => this.warn(`result for run ${runId} refused: ${why}`));
+  }
+
+  static create(options: WorkerOptions): Worker {
+    if (Object.keys(options.handlers).length === 0) throw new Error("Worker.create: give at least one handler");
+    return new Worker(options);
+  }
+
+  get currentState(): WorkerState {
+    return this.state;
+  }
+
+  /** Polls and runs attempts until shutdown; resolves when the worker has stopped. */
+  async run(): Promise<void> {
+    const onSignal = () => void this.shutdown();
+    if (this.options.handleSignals ?? true) {
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+    }
+    try {
+      await this.pollLoop();
+      await (this.stopped ?? this.shutdown());
+    } finally {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    }
+  }
+
+  /** Stops polling, lets running handlers finish within the grace period, then aborts the rest. */
+  shutdown(): Promise<void> {
+    this.stopped ??= this.drain();
+    return this.stopped;
+  }
+
+  private async drain(): Promise<void> {
+    this.state = "DRAINING";
+    this.polling.abort();
+    this.slotFreed?.();
+    const grace = setTimeout(() => this.shutdownSignal.abort(new WorkerShutdownError()), this.options.shutdownGraceMs ?? 10_000);
+    await Promise.allSettled([...this.running]);
+    clearTimeout(grace);
+    this.state = "STOPPED";
+  }
+
+  private async pollLoop(): Promise<void> {
+    const concurrency = this.options.concurrency ?? 10;
+    const waitMs = this.options.pollWaitMs ?? 30_000;
+    let failures = 0;
+    while (this.state === "RUNNING") {
+      if (this.running.size >= concurrency) {
+        await new Promise<void>((r) => (this.slotFreed = r));
+        continue;
+      }
+      try {
+        const { assignments } = await this.client.pollTasks(
+          {
+            workerId: this.workerId,
+            queue: this.options.queue ?? "",
+            taskTypes: Object.keys(this.options.handlers),
+            maxTasks: concurrency - this.running.size,
+            wait: duration(waitMs),
+          },
+          { signal: this.polling.signal, timeoutMs: waitMs + 10_000 },
+        );
+        failures = 0;
+        for (const a of assignments) this.start(runAttempt(a, this.options.handlers[a.taskType], this.attemptDeps()));
+      } catch (e) {
+        if (this.state !== "RUNNING") break;
+        failures++;
+        this.warn(`poll failed (${ConnectError.from(e).code === Code.Unavailable ? "server unavailable" : ConnectError.from(e).message}); retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+
+  private attemptDeps() {
+    return { client: this.client, reporter: this.reporter, shutdown: this.shutdownSignal.signal };
+  }
+
+  private start(attempt: Promise<void>): void {
+    const tracked = attempt
+      .catch((e) => this.warn(`attempt failed to report: ${(e as Error).message}`))
+      .finally(() => {
+        this.running.delete(tracked);
+        this.slotFreed?.();
+      });
+    this.running.add(tracked);
+  }
+
+  private warn(message: string): void {
+    (this.options.onWarning ?? ((m: string) => console.warn(`taskplane worker: ${m}`)))(message);
+  }
+}
