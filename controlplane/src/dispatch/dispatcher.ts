@@ -31,11 +31,11 @@ export class Dispatcher {
     if (runs.length === 0) return [];
     try {
       // Runs cancelled or claimed elsewhere since they were queued are left out by the conditional claim.
-      return await this.store.claimRuns(
-        runs.map((r) => r.id),
-        request.workerId,
-        this.clock.now(),
-      );
+      const ids = runs.map((r) => r.id);
+      const claimed = await this.store.claimRuns(ids, request.workerId, this.clock.now());
+      // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
+      const position = new Map(ids.map((id, i) => [id, i]));
+      return claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!);
     } catch (e) {
       this.queue.putBack(runs);
       throw new UnavailableError("could not record the claim; poll again", { cause: e });

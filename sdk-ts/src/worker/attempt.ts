@@ -66,18 +66,25 @@ function reportOf(assignment: Assignment, outcome: Outcome, signal: AbortSignal)
   const base = { runId: assignment.runId, attempt: assignment.attempt };
   if (outcome.ok && !signal.aborted) return { ...base, result: { case: "output", value: encodeResult(outcome.value) ?? {} } };
   const error = outcome.ok ? signal.reason : outcome.error;
-  const cancelled = signal.reason instanceof CancelledError;
   return {
     ...base,
     result: {
       case: "error",
       value: {
-        type: cancelled ? "Cancelled" : error instanceof NonRetryableError ? error.type : ((error as Error)?.name ?? "Error"),
+        type: errorType(error, signal),
         message: error instanceof Error ? error.message : String(error),
         nonRetryable: error instanceof NonRetryableError,
       },
     },
   };
+}
+
+/** The reported error type; cancellation and deadlines use the names the server decides on. */
+function errorType(error: unknown, signal: AbortSignal): string {
+  if (signal.reason instanceof CancelledError) return "Cancelled";
+  if (signal.reason instanceof DeadlineExceededError) return "StartToCloseTimeout";
+  if (error instanceof NonRetryableError) return error.type;
+  return (error as Error)?.name ?? "Error";
 }
 
 function inExecuteSpan<T>(assignment: Assignment, fn: () => Promise<T>): Promise<T> {

@@ -74,7 +74,7 @@ export async function extendLease(
   now: Date,
 ): Promise<{ cancelRequested: boolean; leaseExpiresAt: Date } | undefined> {
   const { rows } = await db.query<{ cancel_requested: boolean; lease_expires_at: Date }>(
-    `UPDATE runs r SET lease_expires_at = ${LEASE_SQL("$4", "r.deadline_at")}, heartbeat_details = COALESCE($3, r.heartbeat_details)
+    `UPDATE runs r SET lease_expires_at = ${LEASE_SQL("$4::timestamptz", "r.deadline_at")}, heartbeat_details = COALESCE($3::bytea, r.heartbeat_details)
        FROM tasks t
       WHERE r.id = $1 AND r.attempt = $2 AND r.state = 'RUNNING' AND t.id = r.task_id
       RETURNING r.cancel_requested, r.lease_expires_at`,
@@ -164,7 +164,7 @@ export async function applyFailures(
                  AS u(id, attempt, state, due_time, error, outcome)),
      ended AS (
        UPDATE runs r SET state = u.state, due_time = COALESCE(u.due_time, r.due_time), error = u.error,
-              end_time = CASE WHEN u.state = 'RETRYING' THEN NULL ELSE $7 END, lease_expires_at = NULL
+              end_time = CASE WHEN u.state = 'RETRYING' THEN NULL ELSE $7::timestamptz END, lease_expires_at = NULL
          FROM u WHERE r.id = u.id AND r.attempt = u.attempt AND r.state = 'RUNNING'
         RETURNING r.id)
      UPDATE attempts a SET outcome = u.outcome, end_time = $7, error = u.error

@@ -1,0 +1,272 @@
+// Shared bench plumbing: fresh databases, the control plane as a child process, SDK workers,
+// bounded waits, resource meters, statistics and plain-text tables.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { TaskplaneClient, Worker, type Handler } from "@taskplane/sdk";
+import { createTestDatabase } from "../../controlplane/test/harness/postgres.js";
+import { freePort } from "../../controlplane/test/harness/ports.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = fileURLToPath(new URL("../../controlplane/bin/taskplane.js", import.meta.url));
+
+/** What a scenario hands back to run.ts: figures for BENCH_RESULT and any FAIL reasons. */
+export interface ScenarioResult {
+  figures: Record<string, unknown>;
+  failures: string[];
+}
+
+/** Figures from the issue, printed for context only: nothing here measures them. */
+export const PEER_REFERENCE = {
+  note: "reference, not measured here (figures quoted in the issue)",
+  bullmq6: { drainJobsPerSec: 18_000, p99LatenessMs: 370 },
+  graphileWorker017Tuned: { drainJobsPerSec: 16_600, p99LatenessMs: 1_800 },
+} as const;
+
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: "${raw}" is not a positive integer`);
+  return n;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `probe` every `intervalMs` until `done`, or throws after `timeoutMs`: every wait is bounded. */
+export async function waitUntil<T>(what: string, probe: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs: number, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(value)})`);
+    await sleep(intervalMs);
+  }
+}
+
+export async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new, empty database per scenario, dropped afterwards so a shared server is not littered. */
+export async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const url = await createTestDatabase(serverUrl);
+  const name = new URL(url).pathname.slice(1);
+  return { url, drop: () => withPg(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+}
+
+export interface ProcessOutput {
+  lines: string[];
+  total: number;
+}
+
+export interface ControlPlaneProcess {
+  address: string;
+  client: TaskplaneClient;
+  pid: number;
+  /** What it printed (first 500 lines, and how many in all); at --log-level warn each line is a warning or an error. */
+  output: ProcessOutput;
+  /** SIGTERM, then wait (bounded) for the exit. */
+  stop(): Promise<{ code: number | null; signal: string | null; stopMs: number; killed: boolean }>;
+}
+
+// Last resort if the bench dies between start and stop: no orphaned control planes.
+const liveChildren = new Set<ChildProcess>();
+process.on("exit", () => liveChildren.forEach((c) => c.kill("SIGTERM")));
+
+export async function startControlPlane(databaseUrl: string): Promise<ControlPlaneProcess> {
+  const port = await freePort();
+  const args = [BIN, "serve", "--database", databaseUrl, "--port", String(port), "--log-level", "warn"];
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  liveChildren.add(child);
+  const output: ProcessOutput = { lines: [], total: 0 };
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on("line", (l) => output.total++ < 500 && output.lines.push(l));
+  let exitInfo: { code: number | null; signal: string | null } | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exitInfo = { code, signal };
+      liveChildren.delete(child);
+      resolve();
+    }),
+  );
+  const address = `http://127.0.0.1:${port}`;
+  const client = new TaskplaneClient({ address, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } });
+  const stop = async () => {
+    const t0 = Date.now();
+    let killed = false;
+    if (!exitInfo) {
+      child.kill("SIGTERM");
+      // The server's own grace is 10 s; past 20 s something is wrong and SIGKILL ends it.
+      const timer = setTimeout(() => ((killed = true), child.kill("SIGKILL")), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    return { ...exitInfo!, stopMs: Date.now() - t0, killed };
+  };
+  try {
+    await waitUntil(
+      "the control plane to answer ListTasks",
+      async () => {
+        if (exitInfo) throw new Error(`control plane exited early (${JSON.stringify(exitInfo)}):\n${output.lines.join("\n")}`);
+        return client.list({ pageSize: 1 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      (ok) => ok,
+      30_000,
+      100,
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { address, client, pid: child.pid!, output, stop };
+}
+
+/** Collects worker warnings: a count and the first few distinct messages. */
+export class Warnings {
+  count = 0;
+  readonly samples: string[] = [];
+  readonly add = (m: string) => {
+    this.count++;
+    if (this.samples.length < 5 && !this.samples.includes(m)) this.samples.push(m);
+  };
+}
+
+/** `count` SDK workers in this process for task type "noop"; distinct ids so attempts say which. */
+export function startWorkers(address: string, count: number, concurrency: number, noop: Handler, warnings: Warnings) {
+  const workers = Array.from({ length: count }, (_, i) =>
+    Worker.create({ address, handlers: { noop }, concurrency, handleSignals: false, workerId: `bench-${i}`, onWarning: warnings.add }),
+  );
+  const running = workers.map((w) => w.run());
+  return {
+    async stop() {
+      await Promise.all(workers.map((w) => w.shutdown()));
+      await Promise.allSettled(running);
+    },
+  };
+}
+
+/** CPU seconds of a process from /proc (Linux; USER_HZ is 100 there); undefined elsewhere. */
+function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function machineTimes() {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    const sum = times.user + times.nice + times.sys + times.irq + times.idle;
+    total += sum;
+    busy += sum - times.idle;
+  }
+  return { busy, total };
+}
+
+export interface Usage {
+  wallMs: number;
+  controlPlaneCpuS?: number;
+  benchProcessCpuS: number;
+  /** All cores together; the rest of the busy time is mostly Postgres. */
+  machineBusyPct: number;
+}
+
+/** Starts measuring CPU use of the control plane, this process and the machine; call the result to read. */
+export function startMeter(controlPlanePid: number): () => Usage {
+  const t0 = performance.now();
+  const child0 = procCpuSeconds(controlPlanePid);
+  const self0 = process.cpuUsage();
+  const m0 = machineTimes();
+  return () => {
+    const child1 = procCpuSeconds(controlPlanePid);
+    const self1 = process.cpuUsage(self0);
+    const m1 = machineTimes();
+    return {
+      wallMs: Math.round(performance.now() - t0),
+      controlPlaneCpuS: child0 === undefined || child1 === undefined ? undefined : round(child1 - child0, 2),
+      benchProcessCpuS: round((self1.user + self1.system) / 1e6, 2),
+      machineBusyPct: round((100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total), 1),
+    };
+  };
+}
+
+/** Run counts in Postgres, for the FAIL checks: every run SUCCEEDED on its first attempt. */
+export async function verifyRuns(databaseUrl: string, expected: number): Promise<{ counts: Record<string, number>; failures: string[] }> {
+  const { rows } = await withPg(databaseUrl, (c) =>
+    c.query<{ runs: number; succeeded: number; first_attempt: number; attempts: number }>(
+      `SELECT count(*)::int AS runs,
+              count(*) FILTER (WHERE state = 'SUCCEEDED')::int AS succeeded,
+              count(*) FILTER (WHERE state = 'SUCCEEDED' AND attempt = 1)::int AS first_attempt,
+              (SELECT count(*)::int FROM attempts) AS attempts
+         FROM runs`,
+    ),
+  );
+  const counts = rows[0]!;
+  const failures: string[] = [];
+  if (counts.runs !== expected) failures.push(`expected ${expected} runs in Postgres, found ${counts.runs}`);
+  if (counts.first_attempt !== expected) failures.push(`expected ${expected} runs SUCCEEDED with attempt 1, found ${counts.first_attempt} (SUCCEEDED at all: ${counts.succeeded})`);
+  return { counts, failures };
+}
+
+export async function countSucceeded(client: pg.Client): Promise<number> {
+  return (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE state = 'SUCCEEDED'`)).rows[0]!.n;
+}
+
+export const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export interface Percentiles {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Linear interpolation between ranks, the same definition as Postgres' percentile_cont. */
+export function percentiles(values: number[]): Percentiles {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p: number) => {
+    if (s.length === 0) return NaN;
+    const i = p * (s.length - 1);
+    const lo = Math.floor(i);
+    return s[lo]! + (s[Math.ceil(i)]! - s[lo]!) * (i - lo);
+  };
+  return { n: s.length, p50: round(at(0.5), 1), p99: round(at(0.99), 1), max: round(s.at(-1) ?? NaN, 1) };
+}
+
+export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(`\n${title}\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
+  for (const r of cells.slice(1)) console.log(line(r));
+}
+
+export const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits }));
+
+/** Prints the control plane's own output and the resource use, the clues to anything slow. */
+export function printDiagnostics(usage: Usage, output: ProcessOutput, warnings: Warnings): void {
+  console.log(
+    `  during measurement: control plane CPU ${fmt(usage.controlPlaneCpuS, 2)} s over ${fmt(usage.wallMs / 1000, 2)} s wall` +
+      ` (${usage.controlPlaneCpuS === undefined ? "n/a" : fmt((100 * usage.controlPlaneCpuS) / (usage.wallMs / 1000))}% of one core);` +
+      ` bench process CPU ${fmt(usage.benchProcessCpuS, 2)} s; machine busy ${usage.machineBusyPct}% of ${os.cpus().length} cores`,
+  );
+  console.log(`  worker warnings: ${warnings.count}${warnings.samples.map((s) => `\n    ${s}`).join("")}`);
+  console.log(`  control plane output lines (warn and above): ${output.total}${output.lines.slice(0, 10).map((l) => `\n    ${l.slice(0, 300)}`).join("")}`);
+}

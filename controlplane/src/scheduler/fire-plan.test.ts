@@ -1,0 +1,336 @@
+// The fate of due runs: queued, skipped or cancelled, and which next fire each schedule gets.
+import { describe, expect, it } from "vitest";
+import type { CatchUpPolicy, Schedule } from "../domain/model.js";
+import type { DueRun, FirePlan } from "../store/store.js";
+import { needsOverlapCheck, planFires } from "./fire-plan.js";
+
+const MISFIRE_MS = 5_000;
+const d = (iso: string) => new Date(iso);
+
+const everyMinute = (overrides: Partial<Schedule> = {}): Schedule =>
+  ({
+    kind: "interval",
+    everyMs: 60_000,
+    offsetMs: 0,
+    overlap: "SKIP",
+    catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 },
+    ...overrides,
+  }) as Schedule;
+
+const catchUp = (policy: Partial<CatchUpPolicy>): Schedule =>
+  everyMinute({ catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100, ...policy } });
+
+function due(overrides: Partial<DueRun> = {}): DueRun {
+  const scheduledTime = overrides.scheduledTime ?? d("2025-01-01T12:00:00Z");
+  return {
+    id: "run-1",
+    taskId: "task-1",
+    queue: "q",
+    taskType: "tick",
+    priority: "HIGH",
+    dueTime: scheduledTime,
+    state: "SCHEDULED",
+    trigger: "SCHEDULE",
+    scheduledTime,
+    maxAttempts: 4,
+    taskState: "ACTIVE",
+    schedule: everyMinute(),
+    ...overrides,
+  };
+}
+
+const plan = (runs: DueRun[], now: string, busy: string[] = []) => planFires(runs, new Set(busy), d(now), { misfireMs: MISFIRE_MS });
+
+/** plan.next as [scheduled time, state, reason], in order. */
+const nextFires = (p: FirePlan) => p.next.map((r) => [r.scheduledTime.toISOString(), r.state ?? "SCHEDULED", r.reason]);
+
+function expectUniqueNextTimes(p: FirePlan): void {
+  const keys = p.next.map((r) => `${r.taskId}@${r.scheduledTime.getTime()}`);
+  expect(new Set(keys).size).toBe(keys.length);
+}
+
+const SKIP_REASON = "missed while the scheduler was down (catch-up policy SKIP)";
+const LATER_REASON = "missed while the scheduler was down; the catch-up policy ran a later fire instead";
+const WINDOW_REASON = "missed while the scheduler was down, before the catch-up window";
+const OVERLAP_REASON = "the previous run was still running (overlap policy SKIP)";
+
+describe("planFires: one-time and on-time fires", () => {
+  it("queues a one-time run and marks its task completed", () => {
+    const at = d("2025-01-01T12:00:00Z");
+    const p = plan([due({ schedule: { kind: "once", at, overlap: "SKIP", catchUp: everyMinute().catchUp } })], "2025-01-01T12:00:00.010Z");
+    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [{ taskId: "task-1", completed: true }] });
+  });
+
+  it("queues a late one-time run too: catch-up is for recurring schedules only", () => {
+    const at = d("2025-01-01T10:00:00Z");
+    const p = plan([due({ scheduledTime: at, schedule: { kind: "once", at, overlap: "SKIP", catchUp: everyMinute().catchUp } })], "2025-01-01T12:00:00Z");
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.skip).toEqual([]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", completed: true }]);
+  });
+
+  it("queues an on-time recurring run and plans the next fire with the run's dispatch fields", () => {
+    const p = plan([due()], "2025-01-01T12:00:00.050Z");
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.skip).toEqual([]);
+    expect(p.next).toEqual([
+      {
+        id: expect.any(String),
+        taskId: "task-1",
+        taskType: "tick",
+        queue: "q",
+        priority: "HIGH",
+        trigger: "SCHEDULE",
+        scheduledTime: d("2025-01-01T12:01:00Z"),
+        maxAttempts: 4,
+      },
+    ]);
+    expect(p.next[0]!.id).not.toBe("run-1");
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false }]);
+  });
+
+  it("plans a cron run's next fire across a DST change", () => {
+    const schedule = { ...everyMinute(), kind: "cron", expression: "0 9 * * *", timeZone: "Europe/Berlin" } as Schedule;
+    const p = plan([due({ schedule, scheduledTime: d("2025-03-29T08:00:00Z") })], "2025-03-29T08:00:00.100Z");
+    expect(p.queue).toEqual(["run-1"]);
+    expect(nextFires(p)).toEqual([["2025-03-30T07:00:00.000Z", "SCHEDULED", undefined]]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-03-30T07:00:00Z"), completed: false }]);
+  });
+
+  it("completes the task when the schedule's end time allows no next fire", () => {
+    const p = plan([due({ schedule: everyMinute({ endTime: d("2025-01-01T12:00:30Z") }) })], "2025-01-01T12:00:00.050Z");
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.next).toEqual([]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: undefined, completed: true }]);
+  });
+
+  it("treats a fire exactly misfireMs late as on time, and one a millisecond later as missed", () => {
+    const schedule = catchUp({ mode: "SKIP" });
+    expect(plan([due({ schedule })], "2025-01-01T12:00:05.000Z").queue).toEqual(["run-1"]);
+    const late = plan([due({ schedule })], "2025-01-01T12:00:05.001Z");
+    expect(late.queue).toEqual([]);
+    expect(late.skip).toEqual([{ runId: "run-1", reason: SKIP_REASON }]);
+  });
+
+  it("plans each run of a batch independently", () => {
+    const p = plan(
+      [due({ id: "a", taskId: "t-a" }), due({ id: "b", taskId: "t-b", schedule: everyMinute({ everyMs: 30_000 }) })],
+      "2025-01-01T12:00:00.010Z",
+    );
+    expect(p.queue).toEqual(["a", "b"]);
+    expect(p.next.map((r) => [r.taskId, r.scheduledTime.toISOString()])).toEqual([
+      ["t-a", "2025-01-01T12:01:00.000Z"],
+      ["t-b", "2025-01-01T12:00:30.000Z"],
+    ]);
+  });
+});
+
+describe("planFires: overlap policies", () => {
+  const now = "2025-01-01T12:00:00.010Z";
+
+  it("SKIP: skips the fire while the task is busy, and still plans the next", () => {
+    const p = plan([due()], now, ["task-1"]);
+    expect(p.queue).toEqual([]);
+    expect(p.skip).toEqual([{ runId: "run-1", reason: OVERLAP_REASON }]);
+    expect(p.cancelActiveOfTasks).toEqual([]);
+    expect(nextFires(p)).toEqual([["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined]]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false }]);
+  });
+
+  it("SKIP: queues when another task is busy", () => {
+    expect(plan([due()], now, ["task-2"]).queue).toEqual(["run-1"]);
+  });
+
+  it("CANCEL_PREVIOUS: cancels the task's active runs and queues the fire", () => {
+    const p = plan([due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) })], now, ["task-1"]);
+    expect(p.cancelActiveOfTasks).toEqual(["task-1"]);
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.skip).toEqual([]);
+    expect(nextFires(p)).toEqual([["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined]]);
+  });
+
+  it("CANCEL_PREVIOUS: cancels nothing when the task is idle", () => {
+    const p = plan([due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) })], now);
+    expect(p.cancelActiveOfTasks).toEqual([]);
+    expect(p.queue).toEqual(["run-1"]);
+  });
+
+  it("ALLOW: queues even while the task is busy", () => {
+    const p = plan([due({ schedule: everyMinute({ overlap: "ALLOW" }) })], now, ["task-1"]);
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.skip).toEqual([]);
+    expect(p.cancelActiveOfTasks).toEqual([]);
+  });
+});
+
+describe("planFires: task state, retries and manual runs", () => {
+  const now = "2025-01-01T12:00:00.010Z";
+
+  it("skips a paused task's fire and plans no next", () => {
+    const p = plan([due({ taskState: "PAUSED" })], now);
+    expect(p).toEqual({ queue: [], skip: [{ runId: "run-1", reason: "task paused" }], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+  });
+
+  it("cancels runs of a deleted or cancelled task, whatever the run", () => {
+    expect(plan([due({ taskState: "DELETED" })], now).cancel).toEqual([{ runId: "run-1", reason: "task deleted" }]);
+    const p = plan([due({ taskState: "CANCELLED", state: "RETRYING" }), due({ id: "run-2", taskState: "CANCELLED", trigger: "MANUAL" })], now);
+    expect(p).toEqual({
+      queue: [],
+      skip: [],
+      cancel: [
+        { runId: "run-1", reason: "task cancelled" },
+        { runId: "run-2", reason: "task cancelled" },
+      ],
+      cancelActiveOfTasks: [],
+      next: [],
+      tasks: [],
+    });
+  });
+
+  it("queues a RETRYING run without planning a next fire, even long after its scheduled time", () => {
+    const p = plan([due({ state: "RETRYING", scheduledTime: d("2025-01-01T11:00:00Z"), dueTime: d("2025-01-01T12:00:00Z") })], now, ["task-1"]);
+    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+  });
+
+  it("queues a MANUAL run without planning a next fire", () => {
+    const p = plan([due({ trigger: "MANUAL", scheduledTime: d("2025-01-01T11:00:00Z") })], now, ["task-1"]);
+    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+  });
+});
+
+describe("planFires: missed fires (catch-up)", () => {
+  // Down from 11:55 to 12:00:30: fires 11:55 (the existing run), 11:56, 11:57, 11:58, 11:59, 12:00 were missed.
+  const scheduledTime = d("2025-01-01T11:55:00Z");
+  const now = "2025-01-01T12:00:30Z";
+
+  it("SKIP: records every missed fire SKIPPED, queues nothing, and continues after now", () => {
+    const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "SKIP" }) })], now);
+    expect(p.queue).toEqual([]);
+    expect(p.skip).toEqual([{ runId: "run-1", reason: SKIP_REASON }]);
+    expect(nextFires(p)).toEqual([
+      ["2025-01-01T11:56:00.000Z", "SKIPPED", SKIP_REASON],
+      ["2025-01-01T11:57:00.000Z", "SKIPPED", SKIP_REASON],
+      ["2025-01-01T11:58:00.000Z", "SKIPPED", SKIP_REASON],
+      ["2025-01-01T11:59:00.000Z", "SKIPPED", SKIP_REASON],
+      ["2025-01-01T12:00:00.000Z", "SKIPPED", SKIP_REASON],
+      ["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined],
+    ]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false }]);
+    expectUniqueNextTimes(p);
+  });
+
+  it("ONE: runs only the latest missed fire as a new QUEUED run and skips the rest", () => {
+    const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "ONE" }) })], now);
+    expect(p.queue).toEqual([]);
+    expect(p.skip).toEqual([{ runId: "run-1", reason: LATER_REASON }]);
+    expect(nextFires(p)).toEqual([
+      ["2025-01-01T11:56:00.000Z", "SKIPPED", LATER_REASON],
+      ["2025-01-01T11:57:00.000Z", "SKIPPED", LATER_REASON],
+      ["2025-01-01T11:58:00.000Z", "SKIPPED", LATER_REASON],
+      ["2025-01-01T11:59:00.000Z", "SKIPPED", LATER_REASON],
+      ["2025-01-01T12:00:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined],
+    ]);
+    expect(p.next.every((r) => r.taskId === "task-1" && r.trigger === "SCHEDULE" && r.maxAttempts === 4)).toBe(true);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false }]);
+    expectUniqueNextTimes(p);
+  });
+
+  it("ONE: queues the existing run when it is the only missed fire", () => {
+    const p = plan([due({ scheduledTime: d("2025-01-01T12:00:00Z"), schedule: catchUp({ mode: "ONE" }) })], now);
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.skip).toEqual([]);
+    expect(nextFires(p)).toEqual([["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined]]);
+  });
+
+  it("ALL: runs the most recent maxRuns missed fires and skips the older ones", () => {
+    const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "ALL", maxRuns: 2 }) })], now);
+    expect(p.queue).toEqual([]);
+    expect(p.skip).toEqual([{ runId: "run-1", reason: LATER_REASON }]);
+    expect(nextFires(p)).toEqual([
+      ["2025-01-01T11:56:00.000Z", "SKIPPED", LATER_REASON],
+      ["2025-01-01T11:57:00.000Z", "SKIPPED", LATER_REASON],
+      ["2025-01-01T11:58:00.000Z", "SKIPPED", LATER_REASON],
+      ["2025-01-01T11:59:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T12:00:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined],
+    ]);
+    expectUniqueNextTimes(p);
+  });
+
+  it("ALL: runs every missed fire, the existing one included, when maxRuns allows", () => {
+    const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "ALL", maxRuns: 100 }) })], now);
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.skip).toEqual([]);
+    expect(nextFires(p)).toEqual([
+      ["2025-01-01T11:56:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T11:57:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T11:58:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T11:59:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T12:00:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined],
+    ]);
+    expectUniqueNextTimes(p);
+  });
+
+  it("ALL: considers only fires within the catch-up window; the existing run before it is skipped with that reason", () => {
+    // Window of 2.5 minutes before 12:00:30 starts at 11:58:00 exactly: 11:58 is inside it.
+    const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "ALL", windowMs: 150_000 }) })], now);
+    expect(p.queue).toEqual([]);
+    expect(p.skip).toEqual([{ runId: "run-1", reason: WINDOW_REASON }]);
+    expect(nextFires(p)).toEqual([
+      ["2025-01-01T11:58:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T11:59:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T12:00:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined],
+    ]);
+    expectUniqueNextTimes(p);
+  });
+
+  it("ONE: runs nothing when every missed fire is older than the window", () => {
+    const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "ONE", windowMs: 10_000 }) })], now);
+    expect(p.queue).toEqual([]);
+    expect(p.skip).toEqual([{ runId: "run-1", reason: WINDOW_REASON }]);
+    expect(nextFires(p)).toEqual([["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined]]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false }]);
+  });
+
+  // BUG (fire-plan.ts planCatchUp): fireTimesBetween(..., MAX_MISSED_FIRES) keeps the OLDEST 1,000
+  // missed fires, so with more than 1,000 in the window ONE runs the 1,000th-oldest fire rather than
+  // the most recent one (proto: "The most recent missed fire runs"), and the newer missed fires are
+  // neither run nor recorded. Here: every second, down from 11:40:00 to 12:00:00.5; ONE runs 11:56:40.
+  it("ONE: runs the most recent missed fire even when more than 1,000 fires were missed", () => {
+    const schedule = everyMinute({ everyMs: 1_000, catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 } });
+    const p = plan([due({ scheduledTime: d("2025-01-01T11:40:00Z"), schedule })], "2025-01-01T12:00:00.500Z");
+    const queued = p.next.filter((r) => r.state === "QUEUED").map((r) => r.scheduledTime.toISOString());
+    expect(queued).toEqual(["2025-01-01T12:00:00.000Z"]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:00:01Z"), completed: false }]);
+    expectUniqueNextTimes(p);
+  });
+
+  it("stops at the schedule's end time: no missed fire after it, and the task completes", () => {
+    const schedule = everyMinute({ endTime: d("2025-01-01T11:57:00Z"), catchUp: { mode: "ALL", windowMs: 3_600_000, maxRuns: 100 } });
+    const p = plan([due({ scheduledTime, schedule })], now);
+    expect(p.queue).toEqual(["run-1"]);
+    expect(nextFires(p)).toEqual([
+      ["2025-01-01T11:56:00.000Z", "QUEUED", undefined],
+      ["2025-01-01T11:57:00.000Z", "QUEUED", undefined],
+    ]);
+    expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: undefined, completed: true }]);
+  });
+});
+
+describe("needsOverlapCheck", () => {
+  it("is needed for scheduled fires of recurring schedules with overlap SKIP or CANCEL_PREVIOUS", () => {
+    expect(needsOverlapCheck(due())).toBe(true);
+    expect(needsOverlapCheck(due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) }))).toBe(true);
+  });
+
+  it("is not needed with ALLOW, for one-time or manual schedules, retries or manual triggers", () => {
+    expect(needsOverlapCheck(due({ schedule: everyMinute({ overlap: "ALLOW" }) }))).toBe(false);
+    expect(needsOverlapCheck(due({ schedule: { kind: "once", at: new Date(0), overlap: "SKIP", catchUp: everyMinute().catchUp } }))).toBe(false);
+    expect(needsOverlapCheck(due({ schedule: { kind: "manual", overlap: "SKIP", catchUp: everyMinute().catchUp } }))).toBe(false);
+    expect(needsOverlapCheck(due({ state: "RETRYING" }))).toBe(false);
+    expect(needsOverlapCheck(due({ trigger: "MANUAL" }))).toBe(false);
+  });
+});

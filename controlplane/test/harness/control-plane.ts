@@ -1,0 +1,64 @@
+// Starts a control plane on a free port against a fresh database, with clients and workers
+// that talk to it over real gRPC.
+import { inject } from "vitest";
+import { pino } from "pino";
+import { TaskplaneClient, Worker, type WorkerOptions } from "@taskplane/sdk";
+import { loadConfig, type Config } from "../../src/config.js";
+import { startControlPlane, type ControlPlane } from "../../src/control-plane.js";
+import { createTestDatabase } from "./postgres.js";
+
+export interface TestControlPlane {
+  plane: ControlPlane;
+  address: string;
+  databaseUrl: string;
+  client: TaskplaneClient;
+  /** Starts a worker that is shut down with the control plane. */
+  worker(options: Omit<WorkerOptions, "address">): Worker;
+  /** Stops the control plane (and workers), keeping the database. */
+  stop(): Promise<void>;
+  /** Starts the control plane again on the same database. */
+  restart(): Promise<void>;
+}
+
+export async function startTestControlPlane(overrides: Partial<Config["scheduler"]> = {}): Promise<TestControlPlane> {
+  const databaseUrl = await createTestDatabase(inject("pgUrl"));
+  const config: Config = { ...loadConfig({ port: 0 }, {}), databaseUrl };
+  config.scheduler = { ...config.scheduler, sweepIntervalMs: 100, ...overrides };
+  const logger = pino({ level: process.env.TASKPLANE_TEST_LOG ?? "silent" });
+  const workers: Worker[] = [];
+  const env: TestControlPlane = {
+    plane: await startControlPlane(config, { logger }),
+    address: "",
+    databaseUrl,
+    client: undefined as unknown as TaskplaneClient,
+    worker(options) {
+      const w = Worker.create({ address: env.address, handleSignals: false, pollWaitMs: 2_000, onWarning: () => {}, ...options });
+      workers.push(w);
+      void w.run();
+      return w;
+    },
+    async stop() {
+      await Promise.all(workers.splice(0).map((w) => w.shutdown()));
+      await env.plane.stop();
+    },
+    async restart() {
+      env.plane = await startControlPlane({ ...config, port: env.plane.port }, { logger });
+    },
+  };
+  env.address = `http://127.0.0.1:${env.plane.port}`;
+  env.client = new TaskplaneClient({ address: env.address, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } });
+  return env;
+}
+
+/** Polls `probe` until it returns a value that passes `done`, or fails after the timeout. */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value, bigintSafe)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const bigintSafe = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value);

