@@ -260,13 +260,16 @@ export function printTable(title: string, header: string[], rows: (string | numb
 
 export const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits }));
 
-/** Prints the control plane's own output and the resource use, the clues to anything slow. */
-export function printDiagnostics(usage: Usage, output: ProcessOutput, warnings: Warnings): void {
-  console.log(
-    `  during measurement: control plane CPU ${fmt(usage.controlPlaneCpuS, 2)} s over ${fmt(usage.wallMs / 1000, 2)} s wall` +
-      ` (${usage.controlPlaneCpuS === undefined ? "n/a" : fmt((100 * usage.controlPlaneCpuS) / (usage.wallMs / 1000))}% of one core);` +
-      ` bench process CPU ${fmt(usage.benchProcessCpuS, 2)} s; machine busy ${usage.machineBusyPct}% of ${os.cpus().length} cores`,
-  );
+/** Prints the resource use and the control plane's own output, the clues to anything slow. */
+export function printDiagnostics(usage: Usage | undefined, output: ProcessOutput, warnings: Warnings): void {
+  if (usage) {
+    const cpuPct = usage.controlPlaneCpuS === undefined ? "n/a" : fmt((100 * usage.controlPlaneCpuS) / (usage.wallMs / 1000));
+    console.log(
+      `  during measurement: control plane CPU ${fmt(usage.controlPlaneCpuS, 2)} s over ${fmt(usage.wallMs / 1000, 2)} s wall (${cpuPct}% of one core);` +
+        ` bench process CPU ${fmt(usage.benchProcessCpuS, 2)} s; machine busy ${usage.machineBusyPct}% of ${os.cpus().length} cores`,
+    );
+  }
   console.log(`  worker warnings: ${warnings.count}${warnings.samples.map((s) => `\n    ${s}`).join("")}`);
-  console.log(`  control plane output lines (warn and above): ${output.total}${output.lines.slice(0, 10).map((l) => `\n    ${l.slice(0, 300)}`).join("")}`);
+  const shown = output.lines.slice(0, 10).map((l) => `\n    ${l.slice(0, 300)}`).join("");
+  console.log(`  control plane output lines (warn and above): ${output.total}${shown}`);
 }
