@@ -5,6 +5,7 @@ import { UnavailableError } from "../domain/errors.js";
 import type { Assignment } from "../domain/model.js";
 import type { Store } from "../store/store.js";
 import type { RunQueue } from "./run-queue.js";
+import { recordRunStep } from "../telemetry/tracing.js";
 
 export interface PollRequest {
   workerId: string;
@@ -35,6 +36,9 @@ export class Dispatcher {
       const claimed = await this.store.claimRuns(ids, request.workerId, this.clock.now());
       // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
       const position = new Map(ids.map((id, i) => [id, i]));
+      for (const a of claimed) {
+        recordRunStep("run.dispatch", a.traceparent, { "taskplane.run_id": a.runId, "taskplane.attempt": a.attempt, "taskplane.worker_id": request.workerId });
+      }
       return claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!);
     } catch (e) {
       this.queue.putBack(runs);

@@ -60,6 +60,12 @@ describe("backoffMs", () => {
     expect(backoffMs(policy({ jitter: 0 }), 2, () => 0.99)).toBe(1_000);
   });
 
+  it("never exceeds maxBackoffMs, even with jitter", () => {
+    const p = policy({ initialBackoffMs: 10_000, maxBackoffMs: 10_000, jitter: 0.2 });
+    expect(backoffMs(p, 2, () => 0.999_999)).toBe(10_000);
+    expect(backoffMs(p, 2, () => 0)).toBe(8_000);
+  });
+
   it("never goes negative, even with full jitter", () => {
     expect(backoffMs(policy({ jitter: 1 }), 2, () => 0)).toBe(0);
   });

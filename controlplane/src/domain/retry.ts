@@ -5,7 +5,7 @@ export function backoffMs(policy: RetryPolicy, nextAttempt: number, random: () =
   const base = policy.initialBackoffMs * policy.backoffCoefficient ** Math.max(0, nextAttempt - 2);
   const capped = Math.min(base, policy.maxBackoffMs);
   const spread = capped * policy.jitter * (2 * random() - 1);
-  return Math.max(0, Math.round(capped + spread));
+  return Math.min(policy.maxBackoffMs, Math.max(0, Math.round(capped + spread)));
 }
 
 /** Whether a failed attempt may be followed by another. */

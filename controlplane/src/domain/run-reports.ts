@@ -6,6 +6,7 @@ import type { DueNotifier } from "./due-notifier.js";
 import { FailedPreconditionError, NotFoundError } from "./errors.js";
 import { decideAfterFailure } from "./failure-decision.js";
 import type { Payload, RunError } from "./model.js";
+import { recordRunStep } from "../telemetry/tracing.js";
 
 export type RunReport = AttemptSuccess | AttemptFailure;
 
@@ -50,7 +51,12 @@ export class RunReports {
     if (retries.length) this.due.runsDue(retries);
     let s = 0;
     let f = 0;
-    return reports.map((r) => ("error" in r ? failed[f++]! : succeeded[s++]!));
+    const outcomes = reports.map((r) => ("error" in r ? failed[f++]! : succeeded[s++]!));
+    outcomes.forEach((o, i) => {
+      const r = reports[i]!;
+      if (o.ok) recordRunStep("run.report", o.traceparent, { "taskplane.run_id": r.runId, "taskplane.attempt": r.attempt, "taskplane.outcome": "error" in r ? "failed" : "succeeded" });
+    });
+    return outcomes;
   }
 
   async appendLogs(runId: string, attempt: number, lines: { time: Date; message: string }[]): Promise<void> {

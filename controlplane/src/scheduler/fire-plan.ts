@@ -2,7 +2,7 @@
 // which next fire each recurring schedule gets. Pure: the scheduler applies the plan atomically.
 import type { DueRun, FirePlan } from "../store/store.js";
 import { newRun } from "../domain/new-run.js";
-import { fireTimesBetween, isRecurring, nextFireTime } from "./fire-times.js";
+import { isRecurring, latestFireTimes, nextFireTime } from "./fire-times.js";
 
 export interface FirePlanOptions {
   /** A recurring fire later than this is a misfire, handled by the task's catch-up policy. */
@@ -56,7 +56,9 @@ function planOnTime(run: DueRun, busyTasks: Set<string>, plan: FirePlan): void {
 function planCatchUp(run: DueRun, now: Date, plan: FirePlan): void {
   const { mode, windowMs, maxRuns } = run.schedule.catchUp;
   const windowStart = now.getTime() - windowMs;
-  const later = fireTimesBetween(run.schedule, new Date(Math.max(run.scheduledTime.getTime(), windowStart - 1)), now, MAX_MISSED_FIRES);
+  // The most recent missed fires: catch-up cares about the latest, and records at most MAX_MISSED_FIRES.
+  const latestEnd = run.schedule.endTime && run.schedule.endTime < now ? run.schedule.endTime : now;
+  const later = latestFireTimes(run.schedule, new Date(Math.max(run.scheduledTime.getTime(), windowStart - 1)), latestEnd, MAX_MISSED_FIRES);
   const missed = [run.scheduledTime, ...later.filter((t) => t.getTime() !== run.scheduledTime.getTime())];
   const inWindow = missed.filter((t) => t.getTime() >= windowStart);
   const toRun = new Set((mode === "SKIP" ? [] : mode === "ONE" ? inWindow.slice(-1) : inWindow.slice(-Math.max(1, maxRuns))).map(Number));

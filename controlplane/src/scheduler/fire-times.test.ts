@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
-import { checkSchedule, fireTimesBetween, firstFireTime, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
+import { checkSchedule, firstFireTime, latestFireTimes, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
 
 const common = { overlap: "SKIP", catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 } } as const;
 const cron = (expression: string, timeZone = "UTC", bounds: { startTime?: Date; endTime?: Date } = {}): Schedule => ({
@@ -183,19 +183,35 @@ describe("upcomingFireTimes", () => {
   });
 });
 
-describe("fireTimesBetween", () => {
-  it("returns the fires in (from, to], oldest first", () => {
-    const times = fireTimesBetween(interval(60_000), d("2025-01-01T00:01:00Z"), d("2025-01-01T00:04:00Z"), 100);
+describe("latestFireTimes", () => {
+  it("returns the fires in (after, until], oldest first", () => {
+    const times = latestFireTimes(interval(60_000), d("2025-01-01T00:01:00Z"), d("2025-01-01T00:04:00Z"), 100);
     expect(iso(times)).toEqual(["2025-01-01T00:02:00.000Z", "2025-01-01T00:03:00.000Z", "2025-01-01T00:04:00.000Z"]);
   });
 
-  it("stops at `limit`, keeping the oldest", () => {
-    const times = fireTimesBetween(cron("0 * * * *"), d("2025-01-01T00:00:00Z"), d("2025-01-02T00:00:00Z"), 2);
-    expect(iso(times)).toEqual(["2025-01-01T01:00:00.000Z", "2025-01-01T02:00:00.000Z"]);
+  it("stops at `limit`, keeping the most recent", () => {
+    const times = latestFireTimes(cron("0 * * * *"), d("2025-01-01T00:00:00Z"), d("2025-01-02T00:00:00Z"), 2);
+    expect(iso(times)).toEqual(["2025-01-01T23:00:00.000Z", "2025-01-02T00:00:00.000Z"]);
+  });
+
+  it("follows a cron schedule's time zone backwards across a DST change", () => {
+    const times = latestFireTimes(cron("0 9 * * *", "Europe/Berlin"), d("2025-03-28T00:00:00Z"), d("2025-03-31T12:00:00Z"), 10);
+    expect(iso(times)).toEqual([
+      "2025-03-28T08:00:00.000Z",
+      "2025-03-29T08:00:00.000Z",
+      "2025-03-30T07:00:00.000Z",
+      "2025-03-31T07:00:00.000Z",
+    ]);
+  });
+
+  it("does not go before the schedule's start time", () => {
+    const start = d("2025-01-01T00:02:30Z");
+    const times = latestFireTimes(interval(60_000, 0, { startTime: start }), d("2025-01-01T00:00:00Z"), d("2025-01-01T00:05:00Z"), 100);
+    expect(iso(times)).toEqual(["2025-01-01T00:03:00.000Z", "2025-01-01T00:04:00.000Z", "2025-01-01T00:05:00.000Z"]);
   });
 
   it("returns nothing for an empty range", () => {
-    expect(fireTimesBetween(interval(60_000), d("2025-01-01T00:01:00Z"), d("2025-01-01T00:01:59Z"), 100)).toEqual([]);
+    expect(latestFireTimes(interval(60_000), d("2025-01-01T00:01:00Z"), d("2025-01-01T00:01:59Z"), 100)).toEqual([]);
   });
 });
 

@@ -29,13 +29,28 @@ export function upcomingFireTimes(schedule: Schedule, after: Date, count: number
   return times;
 }
 
-/** Fire times in (from, to], at most `limit` of them, oldest first. */
-export function fireTimesBetween(schedule: Schedule, from: Date, to: Date, limit: number): Date[] {
+/** The latest fire times in (after, until], at most `limit` of them, oldest first; for catching up. */
+export function latestFireTimes(schedule: Schedule, after: Date, until: Date, limit: number): Date[] {
   const times: Date[] = [];
-  for (let t = nextFireTime(schedule, from); t && t <= to && times.length < limit; t = nextFireTime(schedule, t)) {
-    times.push(t);
+  for (let t = previousFireTime(schedule, new Date(until.getTime() + 1)); t && t > after && times.length < limit; t = previousFireTime(schedule, t)) {
+    if (!schedule.startTime || t >= schedule.startTime) times.push(t);
+    else break;
   }
-  return times;
+  return times.reverse();
+}
+
+/** The last fire strictly before `before`, ignoring the end bound (callers pass times within it). */
+function previousFireTime(schedule: Schedule, before: Date): Date | undefined {
+  switch (schedule.kind) {
+    case "interval": {
+      const steps = Math.ceil((before.getTime() - schedule.offsetMs) / schedule.everyMs) - 1;
+      return new Date(schedule.offsetMs + steps * schedule.everyMs);
+    }
+    case "cron":
+      return parseCron(schedule.expression, schedule.timeZone, before).prev().toDate();
+    default:
+      return undefined;
+  }
 }
 
 /** Throws InvalidArgumentError naming what is wrong with a schedule. */

@@ -11,6 +11,7 @@ import { decideAfterFailure } from "../domain/failure-decision.js";
 import type { DueRun, Store } from "../store/store.js";
 import { needsOverlapCheck, planFires } from "./fire-plan.js";
 import { MinHeap } from "./min-heap.js";
+import { newRunTrace, recordRunStep } from "../telemetry/tracing.js";
 
 export interface SchedulerOptions {
   /** Runs due within this much time are held in memory [60s]. */
@@ -157,8 +158,12 @@ export class Scheduler implements DueNotifier {
           )
         : new Set<string>();
       const plan = planFires(batch, busy, now, { misfireMs: this.options.misfireMs });
+      for (const next of plan.next) {
+        next.traceparent ??= newRunTrace({ "taskplane.task_id": next.taskId, "taskplane.run_id": next.id });
+      }
       const queued = await this.deps.store.applyFirePlan(plan, now);
       this.deps.queue.push(queued);
+      for (const run of queued) recordRunStep("run.fire", run.traceparent, { "taskplane.run_id": run.id }, now);
       if (plan.next.length > 0) this.requestReload();
     } catch (e) {
       this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");

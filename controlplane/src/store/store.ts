@@ -40,6 +40,8 @@ export interface DispatchRun {
   taskType: string;
   priority: Priority;
   dueTime: Date;
+  /** The W3C traceparent the run's spans continue. */
+  traceparent?: string;
 }
 
 /** A run falling due, with what the scheduler needs to decide its fate. */
@@ -81,11 +83,14 @@ export interface FirePlan {
   tasks: { taskId: string; nextFireTime?: Date; completed: boolean }[];
 }
 
-export type ReportOutcome = { ok: true; willRetry: boolean; nextAttemptTime?: Date } | { ok: false; refusal: "not_found" | "stale" };
+export type ReportOutcome =
+  | { ok: true; willRetry: boolean; nextAttemptTime?: Date; traceparent?: string }
+  | { ok: false; refusal: "not_found" | "stale" };
 
 /** What the run looks like to the retry decision after an attempt failed or timed out. */
 export interface FailedAttempt {
   runId: string;
+  traceparent?: string;
   attempt: number;
   maxAttempts: number;
   cancelRequested: boolean;

@@ -37,6 +37,26 @@ export function activeTraceparent(): string | undefined {
 }
 
 /** Runs `fn` in a span that continues a stored traceparent (or starts a new trace without one). */
+/** Records a span for one step of a run, as a child of the run's stored trace. */
+export function recordRunStep(
+  name: string,
+  traceparent: string | undefined,
+  attributes: Record<string, string | number>,
+  startTime?: Date,
+): void {
+  const parent = traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
+  tracer().startSpan(name, { attributes, startTime }, parent).end();
+}
+
+/** Starts the trace of a run the scheduler creates (a recurring schedule's next fire) and returns its traceparent. */
+export function newRunTrace(attributes: Record<string, string | number>): string | undefined {
+  const span = tracer().startSpan("run.scheduled", { attributes, root: true });
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  span.end();
+  return carrier.traceparent;
+}
+
 export function inRunSpan<T>(
   name: string,
   traceparent: string | undefined,

@@ -133,7 +133,8 @@ export class PgStore implements Store {
       const queued = await runs.queueRuns(db, plan.queue, now);
       const inserted = await runs.insertRuns(db, plan.next, now);
       await tasks.updateTasksAfterFire(db, plan.tasks, now);
-      return [...queued, ...inserted.filter((r) => r.state === "QUEUED")];
+      const caughtUp = inserted.filter((r) => r.state === "QUEUED");
+      return [...queued, ...caughtUp];
     });
   }
 
@@ -165,7 +166,9 @@ export class PgStore implements Store {
 
   async completeAttempts(reports: AttemptSuccess[], now: Date): Promise<ReportOutcome[]> {
     const accepted = await workers.succeedAttempts(this.pool, reports, now);
-    return this.withRefusals(reports, (r) => (accepted.has(r.runId) ? { ok: true, willRetry: false } : undefined));
+    return this.withRefusals(reports, (r) =>
+      accepted.has(r.runId) ? { ok: true, willRetry: false, traceparent: accepted.get(r.runId) } : undefined,
+    );
   }
 
   async failAttempts(reports: AttemptFailure[], now: Date, decide: DecideAfterFailure): Promise<ReportOutcome[]> {
@@ -179,7 +182,7 @@ export class PgStore implements Store {
         return { attempt, decision, outcome };
       });
       await workers.applyFailures(db, failures, now);
-      return new Map(failures.map((f) => [f.attempt.runId, workers.outcomeOf(f.decision)]));
+      return new Map(failures.map((f) => [f.attempt.runId, { ...workers.outcomeOf(f.decision), traceparent: f.attempt.traceparent }]));
     });
     return this.withRefusals(reports, (r) => decided.get(r.runId));
   }

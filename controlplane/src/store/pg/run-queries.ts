@@ -175,6 +175,7 @@ interface DueRow {
   trigger: DueRun["trigger"];
   scheduled_time: Date;
   max_attempts: number;
+  traceparent: string | null;
   task_state: DueRun["taskState"];
   schedule: Record<string, unknown>;
 }
@@ -182,7 +183,7 @@ interface DueRow {
 export async function selectDueRuns(db: Queryable, until: Date, limit: number): Promise<DueRun[]> {
   const { rows } = await db.query<DueRow>(
     `SELECT r.id, r.task_id, r.queue, r.task_type, r.priority, r.due_time, r.state, r.trigger, r.scheduled_time,
-            r.max_attempts, t.state AS task_state, t.schedule
+            r.max_attempts, r.traceparent, t.state AS task_state, t.schedule
        FROM runs r JOIN tasks t ON t.id = r.task_id
       WHERE r.state IN ('SCHEDULED', 'RETRYING') AND r.due_time <= $1
       ORDER BY r.due_time LIMIT $2`,
@@ -199,17 +200,38 @@ export async function selectDueRuns(db: Queryable, until: Date, limit: number): 
     trigger: r.trigger,
     scheduledTime: r.scheduled_time,
     maxAttempts: r.max_attempts,
+    traceparent: r.traceparent ?? undefined,
     taskState: r.task_state,
     schedule: scheduleFromJson(r.schedule),
   }));
 }
 
+const DISPATCH_COLUMNS = "id, queue, task_type, priority, due_time, traceparent";
+
+interface DispatchRow {
+  id: string;
+  queue: string;
+  task_type: string;
+  priority: number;
+  due_time: Date;
+  traceparent: string | null;
+}
+
+const dispatchRunFromRow = (r: DispatchRow): DispatchRun => ({
+  id: r.id,
+  queue: r.queue,
+  taskType: r.task_type,
+  priority: priorityFromDb(r.priority),
+  dueTime: r.due_time,
+  traceparent: r.traceparent ?? undefined,
+});
+
 export async function selectQueuedRuns(db: Queryable, limit: number): Promise<DispatchRun[]> {
-  const { rows } = await db.query<{ id: string; queue: string; task_type: string; priority: number; due_time: Date }>(
-    "SELECT id, queue, task_type, priority, due_time FROM runs WHERE state = 'QUEUED' ORDER BY due_time LIMIT $1",
+  const { rows } = await db.query<DispatchRow>(
+    `SELECT ${DISPATCH_COLUMNS} FROM runs WHERE state = 'QUEUED' ORDER BY due_time LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ id: r.id, queue: r.queue, taskType: r.task_type, priority: priorityFromDb(r.priority), dueTime: r.due_time }));
+  return rows.map(dispatchRunFromRow);
 }
 
 export async function selectTasksWithActiveRuns(db: Queryable, taskIds: string[], exceptRunIds: string[]): Promise<Set<string>> {
@@ -225,13 +247,13 @@ export async function selectTasksWithActiveRuns(db: Queryable, taskIds: string[]
 /** Marks due runs QUEUED (from SCHEDULED or RETRYING); returns those that changed. */
 export async function queueRuns(db: Queryable, runIds: string[], now: Date): Promise<DispatchRun[]> {
   if (runIds.length === 0) return [];
-  const { rows } = await db.query<{ id: string; queue: string; task_type: string; priority: number; due_time: Date }>(
+  const { rows } = await db.query<DispatchRow>(
     `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, $2)
       WHERE id = ANY($1::uuid[]) AND state IN ('SCHEDULED', 'RETRYING')
-      RETURNING id, queue, task_type, priority, due_time`,
+      RETURNING ${DISPATCH_COLUMNS}`,
     [runIds, now],
   );
-  return rows.map((r) => ({ id: r.id, queue: r.queue, taskType: r.task_type, priority: priorityFromDb(r.priority), dueTime: r.due_time }));
+  return rows.map(dispatchRunFromRow);
 }
 
 /** Ends pending fires without running them (SKIPPED or CANCELLED), each with its reason. */

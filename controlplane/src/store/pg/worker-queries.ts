@@ -83,19 +83,19 @@ export async function extendLease(
   return rows[0] ? { cancelRequested: rows[0].cancel_requested, leaseExpiresAt: rows[0].lease_expires_at } : undefined;
 }
 
-/** Records successful attempts; returns the ids of the runs that were RUNNING at that attempt. */
-export async function succeedAttempts(db: Queryable, reports: AttemptSuccess[], now: Date): Promise<Set<string>> {
-  const { rows } = await db.query<{ id: string }>(
+/** Records successful attempts; returns the runs that were RUNNING at that attempt, with their traceparents. */
+export async function succeedAttempts(db: Queryable, reports: AttemptSuccess[], now: Date): Promise<Map<string, string | undefined>> {
+  const { rows } = await db.query<{ id: string; traceparent: string | null }>(
     `WITH u AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::bytea[], $4::text[]) AS u(id, attempt, output, output_type)),
      done AS (
        UPDATE runs r SET state = 'SUCCEEDED', output = u.output, output_type = u.output_type, end_time = $5,
               lease_expires_at = NULL, error = NULL
          FROM u WHERE r.id = u.id AND r.attempt = u.attempt AND r.state = 'RUNNING'
-        RETURNING r.id, r.attempt),
+        RETURNING r.id, r.attempt, r.traceparent),
      recorded AS (
        UPDATE attempts a SET outcome = 'SUCCEEDED', end_time = $5
          FROM done WHERE a.run_id = done.id AND a.number = done.attempt)
-     SELECT id FROM done`,
+     SELECT id, traceparent FROM done`,
     [
       reports.map((r) => r.runId),
       reports.map((r) => r.attempt),
@@ -104,7 +104,7 @@ export async function succeedAttempts(db: Queryable, reports: AttemptSuccess[], 
       now,
     ],
   );
-  return new Set(rows.map((r) => r.id));
+  return new Map(rows.map((r) => [r.id, r.traceparent ?? undefined]));
 }
 
 interface RunningRow {
@@ -115,9 +115,11 @@ interface RunningRow {
   retry_policy: RetryPolicy;
   lease_expires_at: Date;
   deadline_at: Date;
+  traceparent: string | null;
 }
 
-const RUNNING_COLUMNS = "r.id, r.attempt, r.max_attempts, r.cancel_requested, t.retry_policy, r.lease_expires_at, r.deadline_at";
+const RUNNING_COLUMNS =
+  "r.id, r.attempt, r.max_attempts, r.cancel_requested, t.retry_policy, r.lease_expires_at, r.deadline_at, r.traceparent";
 
 /** Locks the runs still RUNNING at the reported attempts. */
 export async function lockRunningAttempts(db: Queryable, reports: { runId: string; attempt: number }[]): Promise<RunningRow[]> {
@@ -144,6 +146,7 @@ export async function lockExpiredAttempts(db: Queryable, now: Date, limit: numbe
 export function toFailedAttempt(row: RunningRow, error: RunError): FailedAttempt {
   return {
     runId: row.id,
+    traceparent: row.traceparent ?? undefined,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     cancelRequested: row.cancel_requested,

@@ -1,0 +1,77 @@
+// `npm run bench [-- throughput|lateness ...]` (default: both). Uses TASKPLANE_BENCH_PG_URL or a
+// throwaway embedded Postgres; each scenario gets a fresh database and its own control plane child
+// process. Prints a table per scenario, then one `BENCH_RESULT {...}` JSON line; exits 1 on any FAIL.
+import os from "node:os";
+import { startTestPostgres, type TestPostgres } from "../controlplane/test/harness/postgres.js";
+import { PEER_REFERENCE, withPg, type ScenarioResult } from "./scenarios/common.js";
+import { lateness } from "./scenarios/lateness.js";
+import { throughput } from "./scenarios/throughput.js";
+
+const SCENARIOS: Record<string, (serverUrl: string) => Promise<ScenarioResult>> = { throughput, lateness };
+// Every step has its own bound; this is the backstop should one still hang.
+const WATCHDOG_MS = 6 * 60_000;
+
+async function main(): Promise<number> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (unknown.length) {
+    console.error(`unknown scenario ${unknown.join(", ")}; choose from: ${Object.keys(SCENARIOS).join(", ")}`);
+    return 2;
+  }
+  const selected = names.length ? names : Object.keys(SCENARIOS);
+  const started = Date.now();
+  const server = await postgres();
+  const results: Record<string, ScenarioResult> = {};
+  try {
+    const settings = await withPg(server.url, async (c) => {
+      const show = async (name: string) => (await c.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]!;
+      return { version: await show("server_version"), fsync: await show("fsync"), synchronous_commit: await show("synchronous_commit") };
+    });
+    const source = process.env.TASKPLANE_BENCH_PG_URL ? "TASKPLANE_BENCH_PG_URL" : "embedded (throwaway)";
+    console.log(`Postgres ${settings.version} (${source}); fsync=${settings.fsync}, synchronous_commit=${settings.synchronous_commit}`);
+    for (const name of selected) {
+      try {
+        results[name] = await SCENARIOS[name]!(server.url);
+      } catch (e) {
+        results[name] = { figures: {}, failures: [`did not complete: ${(e as Error).message}`] };
+      }
+    }
+    const failures = Object.entries(results).flatMap(([name, r]) => r.failures.map((f) => `${name}: ${f}`));
+    console.log("");
+    for (const f of failures) console.log(`FAIL ${f}`);
+    if (!failures.length) console.log(`OK all checks passed (${selected.join(", ")})`);
+    const result = {
+      ok: failures.length === 0,
+      scenarios: results,
+      reference: PEER_REFERENCE,
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, totalMemoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, arch: os.arch() },
+      node: process.version,
+      postgres: { ...settings, source },
+      totalMs: Date.now() - started,
+    };
+    console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+    return failures.length ? 1 : 0;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function postgres(): Promise<TestPostgres> {
+  if (process.env.TASKPLANE_BENCH_PG_URL) return { url: process.env.TASKPLANE_BENCH_PG_URL, stop: async () => {} };
+  // startTestPostgres would reuse a test server named in TASKPLANE_TEST_PG_URL; the bench wants its own.
+  delete process.env.TASKPLANE_TEST_PG_URL;
+  return startTestPostgres();
+}
+
+setTimeout(() => {
+  console.error(`FAIL bench still running after ${WATCHDOG_MS / 1000} s; giving up`);
+  process.exit(3); // the exit hook in common.ts still SIGTERMs any control plane left running
+}, WATCHDOG_MS).unref();
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`FAIL ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,148 @@
+// (b) Lateness: one-time tasks all scheduled for the same instant T a few seconds ahead, with
+// workers already polling and enough concurrency for all of them. How late each starts, seen by
+// the handler and by Postgres. Baseline: as many setTimeouts due at one instant in this process.
+import pg from "pg";
+import { schedules } from "@taskplane/sdk";
+import {
+  PEER_REFERENCE,
+  Warnings,
+  countSucceeded,
+  envInt,
+  fmt,
+  freshDatabase,
+  percentiles,
+  printDiagnostics,
+  printTable,
+  round,
+  sleep,
+  startControlPlane,
+  startMeter,
+  startWorkers,
+  verifyRuns,
+  waitUntil,
+  type Percentiles,
+  type ScenarioResult,
+  type Usage,
+} from "./common.js";
+
+const TASKS = envInt("TASKPLANE_BENCH_LATENESS_TASKS", 2_000);
+const WORKERS = envInt("TASKPLANE_BENCH_LATENESS_WORKERS", 4);
+const CONCURRENCY = envInt("TASKPLANE_BENCH_LATENESS_CONCURRENCY", 500);
+const LEAD_MS = 5_000;
+const CREATE_BATCH = 1_000;
+
+export async function lateness(serverUrl: string): Promise<ScenarioResult> {
+  console.log(`\n== lateness: ${fmt(TASKS)} one-time tasks due at one instant T = now + ${LEAD_MS / 1000} s, ${WORKERS} workers x ${CONCURRENCY} concurrency`);
+  const db = await freshDatabase(serverUrl);
+  try {
+    // First, while this process is otherwise idle, so the floor is the event loop's own.
+    const timers = await timerBaseline();
+    const tp = await scheduleAtOnce(db.url);
+    const { counts, failures } = await verifyRuns(db.url, TASKS);
+    failures.push(...tp.failures);
+    const row = (label: string, p: Percentiles) => [label, fmt(p.n), fmt(p.p50, 1), fmt(p.p99, 1), fmt(p.max, 1)];
+    printTable(`Lateness (${fmt(TASKS)} runs due at the same instant), ms`, ["measurement", "n", "p50", "p99", "max"], [
+      row("Taskplane, handler: Date.now() - ctx.scheduledTime", tp.handler),
+      row("Taskplane, Postgres: start_time - scheduled_time", tp.serverStart),
+      row("  Postgres: fire_time - scheduled_time", tp.serverFire),
+      row(`Baseline: ${fmt(TASKS)} setTimeouts due at one instant`, timers),
+      ["BullMQ 6 (reference, not measured here)", "", "", `~${fmt(PEER_REFERENCE.bullmq6.p99LatenessMs)}`, ""],
+      ["graphile-worker 0.17 tuned (reference, not measured here)", "", "", `~${fmt(PEER_REFERENCE.graphileWorker017Tuned.p99LatenessMs)}`, ""],
+    ]);
+    console.log(`  creates finished ${fmt(tp.createdBeforeTMs)} ms before T`);
+    printDiagnostics(tp.usage, tp.output, tp.warnings);
+    console.log(`  Postgres afterwards: ${JSON.stringify(counts)}; control plane exit ${JSON.stringify(tp.exit)}`);
+    const { output, warnings, failures: _, ...figures } = tp;
+    return {
+      figures: {
+        tasks: TASKS,
+        workers: WORKERS,
+        concurrency: CONCURRENCY,
+        leadMs: LEAD_MS,
+        taskplane: { ...figures, workerWarnings: warnings.count, controlPlaneOutputLines: output.total },
+        baselineSetTimeout: timers,
+        postgresCounts: counts,
+      },
+      failures,
+    };
+  } finally {
+    await db.drop();
+  }
+}
+
+async function timerBaseline(): Promise<Percentiles> {
+  const due = Date.now() + 1_000;
+  const late: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error("setTimeout baseline did not finish within 10 s")), 10_000);
+    for (let i = 0; i < TASKS; i++)
+      setTimeout(() => {
+        late.push(Date.now() - due);
+        if (late.length < TASKS) return;
+        clearTimeout(guard);
+        resolve();
+      }, due - Date.now());
+  });
+  return percentiles(late);
+}
+
+async function scheduleAtOnce(databaseUrl: string) {
+  const cp = await startControlPlane(databaseUrl);
+  const warnings = new Warnings();
+  const late: number[] = [];
+  let workers: ReturnType<typeof startWorkers> | undefined;
+  let usage: Usage | undefined;
+  try {
+    workers = startWorkers(cp.address, WORKERS, CONCURRENCY, async (_payload, ctx) => void late.push(Date.now() - ctx.scheduledTime.getTime()), warnings);
+    await sleep(1_000); // workers polling before anything is scheduled
+    const meter = startMeter(cp.pid);
+    const at = new Date(Date.now() + LEAD_MS);
+    for (let i = 0; i < TASKS; i += CREATE_BATCH)
+      await cp.client.createTasks(Array.from({ length: Math.min(CREATE_BATCH, TASKS - i) }, () => ({ type: "noop", schedule: schedules.at(at) })));
+    const createdBeforeTMs = at.getTime() - Date.now();
+    const failures = createdBeforeTMs > 0 ? [] : [`creates finished ${-createdBeforeTMs} ms after T; lateness is not meaningful`];
+    await waitUntil("every handler to run", () => late.length, (n) => n >= TASKS, LEAD_MS + 60_000);
+    const watcher = new pg.Client({ connectionString: databaseUrl });
+    await watcher.connect();
+    try {
+      await waitUntil("all runs SUCCEEDED in Postgres", () => countSucceeded(watcher), (n) => n >= TASKS, 30_000);
+      usage = meter();
+      const serverStart = await serverLateness(watcher, "start_time");
+      const serverFire = await serverLateness(watcher, "fire_time");
+      await workers.stop();
+      return {
+        handler: percentiles(late),
+        handlerCalls: late.length,
+        serverStart,
+        serverFire,
+        createdBeforeTMs,
+        failures,
+        usage,
+        warnings,
+        output: cp.output,
+        exit: await cp.stop(),
+      };
+    } finally {
+      await watcher.end();
+    }
+  } catch (e) {
+    printDiagnostics(usage, cp.output, warnings);
+    throw e;
+  } finally {
+    await workers?.stop();
+    await cp.stop();
+  }
+}
+
+/** Percentiles of `column - scheduled_time` in ms, computed by Postgres (percentile_cont). */
+async function serverLateness(c: pg.Client, column: "start_time" | "fire_time"): Promise<Percentiles> {
+  const { rows } = await c.query<{ n: number; p50: number | null; p99: number | null; max: number | null }>(
+    `SELECT count(ms)::int AS n,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
+            max(ms) AS max
+       FROM (SELECT extract(epoch FROM ${column} - scheduled_time)::float8 * 1000 AS ms FROM runs) AS s`,
+  );
+  const r = rows[0]!;
+  return { n: r.n, p50: round(r.p50 ?? NaN, 1), p99: round(r.p99 ?? NaN, 1), max: round(r.max ?? NaN, 1) };
+}
