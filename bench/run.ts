@@ -3,7 +3,7 @@
 // process. Prints a table per scenario, then one `BENCH_RESULT {...}` JSON line; exits 1 on any FAIL.
 import os from "node:os";
 import { startTestPostgres, type TestPostgres } from "../controlplane/test/harness/postgres.js";
-import { PEER_REFERENCE, withPg, type ScenarioResult } from "./scenarios/common.js";
+import { PEER_REFERENCE, machineBusyPct, withPg, type ScenarioResult } from "./scenarios/common.js";
 import { lateness } from "./scenarios/lateness.js";
 import { throughput } from "./scenarios/throughput.js";
 
@@ -20,6 +20,8 @@ async function main(): Promise<number> {
   }
   const selected = names.length ? names : Object.keys(SCENARIOS);
   const started = Date.now();
+  const busyBefore = await machineBusyPct(1_000);
+  console.log(`machine busy before start: ${busyBefore}% of ${os.cpus().length} cores${busyBefore > 10 ? " (something else is running: figures will be skewed)" : ""}`);
   const server = await postgres();
   const results: Record<string, ScenarioResult> = {};
   try {
@@ -44,7 +46,7 @@ async function main(): Promise<number> {
       ok: failures.length === 0,
       scenarios: results,
       reference: PEER_REFERENCE,
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, totalMemoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, arch: os.arch() },
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, totalMemoryBytes: os.totalmem(), busyBeforeStartPct: busyBefore, platform: `${os.platform()} ${os.release()}`, arch: os.arch() },
       node: process.version,
       postgres: { ...settings, source },
       totalMs: Date.now() - started,

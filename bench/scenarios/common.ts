@@ -180,6 +180,14 @@ function machineTimes() {
   return { busy, total };
 }
 
+/** How busy the whole machine is over `ms`, in % of all cores: other work skews every figure here. */
+export async function machineBusyPct(ms: number): Promise<number> {
+  const m0 = machineTimes();
+  await sleep(ms);
+  const m1 = machineTimes();
+  return round((100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total), 1);
+}
+
 export interface Usage {
   wallMs: number;
   controlPlaneCpuS?: number;

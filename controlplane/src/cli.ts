@@ -3,7 +3,6 @@ import { Command } from "commander";
 import { pino } from "pino";
 import { loadConfig, type ConfigFlags } from "./config.js";
 import { startControlPlane } from "./control-plane.js";
-import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
 import { createPool } from "./store/pg/db.js";
 import { migrate } from "./store/migrate.js";
 import { setupTracing } from "./telemetry/tracing.js";
@@ -24,6 +23,7 @@ serverFlags(program.command("dev"))
     const config = loadConfig(flags);
     const logger = pino({ level: config.logLevel });
     logger.info({ dataDir: config.dataDir }, "starting embedded Postgres");
+    const { startEmbeddedPostgres } = await import("./store/embedded-postgres.js");
     const db = await startEmbeddedPostgres(config.dataDir);
     await run({ ...config, databaseUrl: db.url }, logger, db.stop, true);
   });

