@@ -25,7 +25,8 @@ const optionalEnum = <T extends string>(schema: Parameters<typeof enumName>[0], 
 export function taskService(tasks: TaskOperations, clock: Clock): ServiceImpl<typeof TaskService> {
   return {
     async createTask(req) {
-      const [created] = await tasks.create([taskSpecFromProto(req.task!, clock.now())], activeTraceparent());
+      const now = clock.now();
+      const [created] = await tasks.create([taskSpecFromProto(req.task!, now)], now, activeTraceparent());
       return {
         task: taskToProto(created!.task),
         firstRun: created!.firstRun && runToProto(created!.firstRun),
@@ -36,6 +37,7 @@ export function taskService(tasks: TaskOperations, clock: Clock): ServiceImpl<ty
       const now = clock.now();
       const created = await tasks.create(
         req.tasks.map((t) => taskSpecFromProto(t, now)),
+        now,
         activeTraceparent(),
       );
       return { tasks: created.map((c) => taskToProto(c.task)) };

@@ -22,9 +22,11 @@ export class TaskOperations {
     private readonly due: DueNotifier,
   ) {}
 
-  /** Creates tasks with their first runs in one transaction. `traceparent` ties each first run to the caller's trace. */
-  async create(specs: TaskSpec[], traceparent?: string): Promise<CreatedTask[]> {
-    const now = this.clock.now();
+  /**
+   * Creates tasks with their first runs in one transaction. `now` is the creation time the specs'
+   * delays were resolved against; `traceparent` ties each first run to the caller's trace.
+   */
+  async create(specs: TaskSpec[], now: Date, traceparent?: string): Promise<CreatedTask[]> {
     const items = specs.map((spec) => {
       checkSchedule(spec.schedule);
       const first = firstFireTime(spec.schedule, now);
