@@ -75,6 +75,8 @@ export interface ControlPlaneProcess {
   pid: number;
   /** What it printed (first 500 lines, and how many in all); at --log-level warn each line is a warning or an error. */
   output: ProcessOutput;
+  /** "running", or how it exited. */
+  status(): string;
   /** SIGTERM, then wait (bounded) for the exit. */
   stop(): Promise<{ code: number | null; signal: string | null; stopMs: number; killed: boolean }>;
 }
@@ -131,7 +133,8 @@ export async function startControlPlane(databaseUrl: string): Promise<ControlPla
     await stop();
     throw e;
   }
-  return { address, client, pid: child.pid!, output, stop };
+  const status = () => (exitInfo ? `exited (${JSON.stringify(exitInfo)})` : "running");
+  return { address, client, pid: child.pid!, output, status, stop };
 }
 
 /** Collects worker warnings: a count and the first few distinct messages. */
@@ -268,8 +271,13 @@ export function printTable(title: string, header: string[], rows: (string | numb
 
 export const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits }));
 
+/** A clean SIGTERM ends in exit code 0; anything else means the graceful shutdown was cut short. */
+export function warnIfUncleanExit(exit: Awaited<ReturnType<ControlPlaneProcess["stop"]>>): void {
+  if (exit.code !== 0) console.log(`  WARN control plane exited ${JSON.stringify(exit)} after SIGTERM, not with code 0`);
+}
+
 /** Prints the resource use and the control plane's own output, the clues to anything slow. */
-export function printDiagnostics(usage: Usage | undefined, output: ProcessOutput, warnings: Warnings): void {
+export function printDiagnostics(usage: Usage | undefined, cp: ControlPlaneProcess, warnings: Warnings): void {
   if (usage) {
     const cpuPct = usage.controlPlaneCpuS === undefined ? "n/a" : fmt((100 * usage.controlPlaneCpuS) / (usage.wallMs / 1000));
     console.log(
@@ -278,6 +286,6 @@ export function printDiagnostics(usage: Usage | undefined, output: ProcessOutput
     );
   }
   console.log(`  worker warnings: ${warnings.count}${warnings.samples.map((s) => `\n    ${s}`).join("")}`);
-  const shown = output.lines.slice(0, 10).map((l) => `\n    ${l.slice(0, 300)}`).join("");
-  console.log(`  control plane output lines (warn and above): ${output.total}${shown}`);
+  const shown = cp.output.lines.slice(0, 10).map((l) => `\n    ${l.slice(0, 300)}`).join("");
+  console.log(`  control plane ${cp.status()}; output lines (warn and above): ${cp.output.total}${shown}`);
 }

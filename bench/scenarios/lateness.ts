@@ -20,6 +20,7 @@ import {
   startWorkers,
   verifyRuns,
   waitUntil,
+  warnIfUncleanExit,
   type Percentiles,
   type ScenarioResult,
   type Usage,
@@ -50,16 +51,17 @@ export async function lateness(serverUrl: string): Promise<ScenarioResult> {
       ["graphile-worker 0.17 tuned (reference, not measured here)", "", "", `~${fmt(PEER_REFERENCE.graphileWorker017Tuned.p99LatenessMs)}`, ""],
     ]);
     console.log(`  creates finished ${fmt(tp.createdBeforeTMs)} ms before T`);
-    printDiagnostics(tp.usage, tp.output, tp.warnings);
-    console.log(`  Postgres afterwards: ${JSON.stringify(counts)}; control plane exit ${JSON.stringify(tp.exit)}`);
-    const { output, warnings, failures: _, ...figures } = tp;
+    printDiagnostics(tp.usage, tp.controlPlane, tp.warnings);
+    console.log(`  Postgres afterwards: ${JSON.stringify(counts)}; control plane took ${tp.exit.stopMs} ms to stop after SIGTERM`);
+    warnIfUncleanExit(tp.exit);
+    const { controlPlane, warnings, failures: _, ...figures } = tp;
     return {
       figures: {
         tasks: TASKS,
         workers: WORKERS,
         concurrency: CONCURRENCY,
         leadMs: LEAD_MS,
-        taskplane: { ...figures, workerWarnings: warnings.count, controlPlaneOutputLines: output.total },
+        taskplane: { ...figures, workerWarnings: warnings.count, controlPlaneOutputLines: controlPlane.output.total },
         baselineSetTimeout: timers,
         postgresCounts: counts,
       },
@@ -119,14 +121,14 @@ async function scheduleAtOnce(databaseUrl: string) {
         failures,
         usage,
         warnings,
-        output: cp.output,
+        controlPlane: cp,
         exit: await cp.stop(),
       };
     } finally {
       await watcher.end();
     }
   } catch (e) {
-    printDiagnostics(usage, cp.output, warnings);
+    printDiagnostics(usage, cp, warnings);
     throw e;
   } finally {
     await workers?.stop();

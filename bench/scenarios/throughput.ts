@@ -19,6 +19,7 @@ import {
   startWorkers,
   verifyRuns,
   waitUntil,
+  warnIfUncleanExit,
   withPg,
   type ScenarioResult,
   type Usage,
@@ -50,15 +51,16 @@ export async function throughput(serverUrl: string): Promise<ScenarioResult> {
       ["BullMQ 6 drain (reference, not measured here)", `~${fmt(PEER_REFERENCE.bullmq6.drainJobsPerSec)} jobs/s`, "", ""],
       ["graphile-worker 0.17 tuned (reference, not measured here)", `~${fmt(PEER_REFERENCE.graphileWorker017Tuned.drainJobsPerSec)} jobs/s`, "", ""],
     ]);
-    printDiagnostics(tp.usage, tp.output, tp.warnings);
-    console.log(`  Postgres afterwards: ${JSON.stringify(counts)}; control plane exit ${JSON.stringify(tp.exit)}`);
-    const { output, warnings, ...figures } = tp;
+    printDiagnostics(tp.usage, tp.controlPlane, tp.warnings);
+    console.log(`  Postgres afterwards: ${JSON.stringify(counts)}; control plane took ${tp.exit.stopMs} ms to stop after SIGTERM`);
+    warnIfUncleanExit(tp.exit);
+    const { controlPlane, warnings, ...figures } = tp;
     return {
       figures: {
         tasks: TASKS,
         workers: WORKERS,
         concurrency: CONCURRENCY,
-        taskplane: { ...figures, workerWarnings: warnings.count, controlPlaneOutputLines: output.total },
+        taskplane: { ...figures, workerWarnings: warnings.count, controlPlaneOutputLines: controlPlane.output.total },
         baseline: floor,
         ratioToBaseline: ratio,
         postgresCounts: counts,
@@ -119,11 +121,11 @@ async function drain(databaseUrl: string) {
       handlerCalls,
       usage,
       warnings,
-      output: cp.output,
+      controlPlane: cp,
       exit: await cp.stop(),
     };
   } catch (e) {
-    printDiagnostics(usage, cp.output, warnings);
+    printDiagnostics(usage, cp, warnings);
     throw e;
   } finally {
     await workers?.stop();
