@@ -2,6 +2,7 @@
 // catch-up policy and are recorded; `taskplane serve` shuts down cleanly on SIGTERM.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatchUpMode, RunState, schedules, TaskplaneClient, type Run } from "@taskplane/sdk";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
@@ -59,6 +60,33 @@ describe("catch-up after downtime", () => {
       const times = runs.map((r) => ms(r.scheduledTime));
       expect(new Set(times).size).toBe(times.length);
       await tp.client.cancel(id);
+    }
+  });
+});
+
+describe("recovery of a lost next fire", () => {
+  it("restores the next run of a recurring task whose fire was handed out but never written", async () => {
+    const tp = await startTestControlPlane({ misfireMs: 60_000 });
+    try {
+      const { task } = await tp.client.createTask({ type: "tick", schedule: schedules.every(1_000) });
+      await tp.stop();
+      // What a crash between handing a run to a worker and writing its fire leaves behind:
+      // the fired run was claimed, and no next run exists.
+      const db = new pg.Client({ connectionString: tp.databaseUrl });
+      await db.connect();
+      await db.query("UPDATE runs SET state = 'SUCCEEDED', attempt = 1, end_time = now() WHERE task_id = $1", [task!.id]);
+      await db.end();
+      await tp.restart();
+      tp.worker({ handlers: { tick: async () => "tick" } });
+      const { runs } = await eventually(
+        () => tp.client.runs({ taskId: task!.id, state: RunState.SUCCEEDED }),
+        (r) => r.runs.length >= 2,
+      );
+      const times = runs.map((r) => ms(r.scheduledTime));
+      expect(new Set(times).size).toBe(times.length);
+      await tp.client.cancel(task!.id);
+    } finally {
+      await tp.stop();
     }
   });
 });

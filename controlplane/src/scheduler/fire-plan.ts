@@ -12,8 +12,10 @@ export interface FirePlanOptions {
 /** Catch-up never records more missed fires than this per task and step. */
 const MAX_MISSED_FIRES = 1_000;
 
+export const emptyPlan = (): FirePlan => ({ queue: [], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+
 export function planFires(due: DueRun[], busyTasks: Set<string>, now: Date, options: FirePlanOptions): FirePlan {
-  const plan: FirePlan = { queue: [], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] };
+  const plan = emptyPlan();
   for (const run of due) planOne(run, busyTasks, now, options, plan);
   return plan;
 }

@@ -8,8 +8,10 @@ import type { RunQueue } from "../dispatch/run-queue.js";
 import type { Clock } from "../domain/clock.js";
 import type { DueNotifier } from "../domain/due-notifier.js";
 import { decideAfterFailure } from "../domain/failure-decision.js";
-import type { DueRun, Store } from "../store/store.js";
-import { needsOverlapCheck, planFires } from "./fire-plan.js";
+import type { DueRun, FirePlan, Store } from "../store/store.js";
+import { emptyPlan, needsOverlapCheck, planFires } from "./fire-plan.js";
+import { firstFireTime, nextFireTime } from "./fire-times.js";
+import { newRun } from "../domain/new-run.js";
 import { MinHeap } from "./min-heap.js";
 import { newRunTrace, recordRunStep } from "../telemetry/tracing.js";
 
@@ -59,6 +61,7 @@ export class Scheduler implements DueNotifier {
     const lease = await this.deps.leadership.acquire(this.stopped.signal);
     this.leading = AbortSignal.any([lease.lost, this.stopped.signal]);
     this.deps.logger.info({ token: lease.token.toString() }, "scheduler leading");
+    await this.repairSchedules();
     await this.restoreQueued();
     this.loop(this.options.reloadIntervalMs, () => this.requestReload());
     this.loop(this.options.sweepIntervalMs, () => this.sweep());
@@ -84,6 +87,25 @@ export class Scheduler implements DueNotifier {
   private loop(intervalMs: number, tick: () => unknown): void {
     const timer = setInterval(() => this.active && tick(), intervalMs);
     this.stopped.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+  }
+
+  /**
+   * Runs are handed to workers before their fire is written (see fire), so a crash in between
+   * can leave a recurring task without its next run. Write those next runs; missed fires then
+   * follow the catch-up policy like any other.
+   */
+  private async repairSchedules(): Promise<void> {
+    const orphans = await this.deps.store.recurringTasksWithoutNextRun(100_000);
+    if (orphans.length === 0) return;
+    const now = this.deps.clock.now();
+    const plan = emptyPlan();
+    for (const { task, lastScheduledTime } of orphans) {
+      const next = lastScheduledTime ? nextFireTime(task.spec.schedule, lastScheduledTime) : firstFireTime(task.spec.schedule, now);
+      if (next) plan.next.push(newRun(task, next, "SCHEDULE"));
+      plan.tasks.push({ taskId: task.id, nextFireTime: next, completed: !next });
+    }
+    await this.deps.store.applyFirePlan(plan, now);
+    this.deps.logger.warn({ tasks: orphans.length }, "restored the next fire of recurring tasks that had none");
   }
 
   /** After a restart, runs queued but not yet claimed go back to dispatch. */
@@ -161,14 +183,33 @@ export class Scheduler implements DueNotifier {
       for (const next of plan.next) {
         next.traceparent ??= newRunTrace({ "taskplane.task_id": next.taskId, "taskplane.run_id": next.id });
       }
-      const queued = await this.deps.store.applyFirePlan(plan, now);
-      this.deps.queue.push(queued);
-      for (const run of queued) recordRunStep("run.fire", run.traceparent, { "taskplane.run_id": run.id }, now);
+      // Hand runs to workers first: a claim accepts SCHEDULED and RETRYING runs, so writing the
+      // plan (QUEUED, next fires, task updates) stays off the path from due time to worker.
+      const byId = new Map(batch.map((r) => [r.id, r]));
+      const ready = plan.queue.map((id) => byId.get(id)!);
+      this.deps.queue.push(ready);
+      const queued = await this.applyUntilWritten(plan, now);
+      // Catch-up fires are new rows: they can only be handed out once written.
+      this.deps.queue.push(queued.filter((r) => !byId.has(r.id)));
+      for (const run of ready) recordRunStep("run.fire", run.traceparent, { "taskplane.run_id": run.id }, now);
       if (plan.next.length > 0) this.requestReload();
     } catch (e) {
       this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
     } finally {
       for (const run of batch) this.tracked.delete(run.id);
+    }
+  }
+
+  /** A fire plan is idempotent, so it is retried until written (or this node stops leading). */
+  private async applyUntilWritten(plan: FirePlan, now: Date) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deps.store.applyFirePlan(plan, now);
+      } catch (e) {
+        if (!this.active) throw e;
+        this.deps.logger.error({ err: e, attempt }, "writing a fire failed; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** attempt)));
+      }
     }
   }
 

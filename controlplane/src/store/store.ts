@@ -151,6 +151,8 @@ export interface Store {
   queuedRuns(limit: number): Promise<DispatchRun[]>;
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;
   applyFirePlan(plan: FirePlan, now: Date): Promise<DispatchRun[]>;
+  /** Active recurring tasks with no pending scheduled fire (a fire whose next run was never written), with their latest fire. */
+  recurringTasksWithoutNextRun(limit: number): Promise<{ task: Task; lastScheduledTime?: Date }[]>;
   timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure): Promise<number>;
 
   // Workers

@@ -1,5 +1,6 @@
 // The worker runtime: long-polls one queue for its task types, runs handlers with bounded
 // concurrency, and drains in-flight work on shutdown. States: RUNNING -> DRAINING -> STOPPED.
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
@@ -50,6 +51,8 @@ export class Worker {
     this.client = createClient(WorkerService, createTransport({ ...options, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } }));
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
     this.reporter = new ResultReporter(this.client, (runId, why) => this.warn(`result for run ${runId} refused: ${why}`));
+    // Every running attempt listens for shutdown: as many listeners as the concurrency allows.
+    setMaxListeners(0, this.shutdownSignal.signal);
   }
 
   static create(options: WorkerOptions): Worker {

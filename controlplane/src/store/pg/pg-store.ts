@@ -35,18 +35,17 @@ export class PgStore implements Store {
 
   async createTasks(items: { task: Task; firstRun?: NewRun }[]) {
     return inTransaction(this.pool, async (db) => {
-      const results = [];
-      for (const { task, firstRun } of items) {
-        const inserted = await tasks.insertTask(db, task);
-        if (!inserted) {
-          const existing = await tasks.selectTaskByIdempotencyKey(db, task.spec.idempotencyKey!);
-          results.push({ task: existing!, existing: true });
-          continue;
-        }
-        const [run] = firstRun ? await runs.insertRuns(db, [firstRun]) : [];
-        results.push({ task: inserted, firstRun: run, existing: false });
-      }
-      return results;
+      const inserted = new Map((await tasks.insertTasks(db, items.map((i) => i.task))).map((t) => [t.id, t]));
+      const taken = items.filter((i) => !inserted.has(i.task.id)).map((i) => i.task.spec.idempotencyKey!);
+      const existing = await tasks.selectTasksByIdempotencyKey(db, taken);
+      const firstRuns = new Map(
+        (await runs.insertRuns(db, items.filter((i) => inserted.has(i.task.id) && i.firstRun).map((i) => i.firstRun!))).map((r) => [r.taskId, r]),
+      );
+      return items.map(({ task }) =>
+        inserted.has(task.id)
+          ? { task: inserted.get(task.id)!, firstRun: firstRuns.get(task.id), existing: false }
+          : { task: existing.get(task.spec.idempotencyKey!)!, existing: true },
+      );
     });
   }
 
@@ -136,6 +135,10 @@ export class PgStore implements Store {
       const caughtUp = inserted.filter((r) => r.state === "QUEUED");
       return [...queued, ...caughtUp];
     });
+  }
+
+  recurringTasksWithoutNextRun(limit: number) {
+    return tasks.selectRecurringTasksWithoutNextRun(this.pool, limit);
   }
 
   async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure) {

@@ -7,21 +7,30 @@ import { decodePageToken, encodePageToken, taskFromRow, taskToParams, type TaskR
 const TASK_COLUMNS =
   "id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, state, next_fire_time, created_at, updated_at";
 
-/** Inserts a task; with an idempotency key already used, inserts nothing and returns undefined. */
-export async function insertTask(db: Queryable, task: Task): Promise<Task | undefined> {
-  const { rows } = await db.query<TaskRow>(
+const TASK_ARRAY_TYPES = [
+  "uuid", "text", "text", "smallint", "bytea", "text", "jsonb", "text", "jsonb", "jsonb", "jsonb", "text", "timestamptz", "timestamptz",
+];
+
+/** Inserts tasks in one statement; a task whose idempotency key is taken already is not inserted (nor returned). */
+export async function insertTasks(db: Queryable, tasks: Task[]): Promise<Task[]> {
+  if (tasks.length === 0) return [];
+  const rows = tasks.map(taskToParams);
+  const columns = TASK_ARRAY_TYPES.map((_, i) => rows.map((r) => r[i]));
+  const { rows: inserted } = await db.query<TaskRow>(
     `INSERT INTO tasks (id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, state, next_fire_time, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+     SELECT *, u.created_at FROM unnest(${TASK_ARRAY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
+       AS u(id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, state, next_fire_time, created_at)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING ${TASK_COLUMNS}`,
-    taskToParams(task),
+    columns,
   );
-  return rows[0] ? taskFromRow(rows[0]) : undefined;
+  return inserted.map(taskFromRow);
 }
 
-export async function selectTaskByIdempotencyKey(db: Queryable, key: string): Promise<Task | undefined> {
-  const { rows } = await db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = $1`, [key]);
-  return rows[0] ? taskFromRow(rows[0]) : undefined;
+export async function selectTasksByIdempotencyKey(db: Queryable, keys: string[]): Promise<Map<string, Task>> {
+  if (keys.length === 0) return new Map();
+  const { rows } = await db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ANY($1::text[])`, [keys]);
+  return new Map(rows.map((r) => [r.idempotency_key!, taskFromRow(r)]));
 }
 
 export async function selectTask(db: Queryable, taskId: string, forUpdate = false): Promise<Task | undefined> {
@@ -68,6 +77,22 @@ export async function updateTaskState(
     [taskId, state, nextFireTime, now],
   );
   return taskFromRow(rows[0]!);
+}
+
+export async function selectRecurringTasksWithoutNextRun(
+  db: Queryable,
+  limit: number,
+): Promise<{ task: Task; lastScheduledTime?: Date }[]> {
+  const { rows } = await db.query<TaskRow & { last_scheduled_time: Date | null }>(
+    `SELECT ${TASK_COLUMNS.split(", ").map((c) => `t.${c}`).join(", ")},
+            (SELECT max(r.scheduled_time) FROM runs r WHERE r.task_id = t.id AND r.trigger = 'SCHEDULE') AS last_scheduled_time
+       FROM tasks t
+      WHERE t.state = 'ACTIVE' AND t.schedule->>'kind' IN ('cron', 'interval')
+        AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.task_id = t.id AND p.trigger = 'SCHEDULE' AND p.state IN ('SCHEDULED', 'QUEUED'))
+      LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ task: taskFromRow(r), lastScheduledTime: r.last_scheduled_time ?? undefined }));
 }
 
 /** After fires: each task's next fire time, and COMPLETED where the schedule has no more. */
