@@ -62,7 +62,8 @@ async function postgres(): Promise<TestPostgres> {
   if (process.env.TASKPLANE_BENCH_PG_URL) return { url: process.env.TASKPLANE_BENCH_PG_URL, stop: async () => {} };
   // startTestPostgres would reuse a test server named in TASKPLANE_TEST_PG_URL; the bench wants its own.
   delete process.env.TASKPLANE_TEST_PG_URL;
-  return startTestPostgres();
+  // Durable as in production: the test servers run with fsync off, the bench's may not.
+  return startTestPostgres({ durable: true });
 }
 
 setTimeout(() => {

@@ -225,7 +225,7 @@ export async function verifyRuns(databaseUrl: string, expected: number): Promise
       `SELECT count(*)::int AS runs,
               count(*) FILTER (WHERE state = 'SUCCEEDED')::int AS succeeded,
               count(*) FILTER (WHERE state = 'SUCCEEDED' AND attempt = 1)::int AS first_attempt,
-              (SELECT count(*)::int FROM attempts) AS attempts
+              sum(jsonb_array_length(attempts))::int AS attempts
          FROM runs`,
     ),
   );

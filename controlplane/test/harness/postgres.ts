@@ -13,7 +13,8 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+/** `durable` keeps fsync on (for benchmarks); tests turn it off, as a crash of a test server loses nothing of value. */
+export async function startTestPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
   if (process.env.TASKPLANE_TEST_PG_URL) return { url: process.env.TASKPLANE_TEST_PG_URL, stop: async () => {} };
   const dir = await mkdtemp(path.join(tmpdir(), "taskplane-pg-"));
   // As root the server runs as the postgres user, which must own what it creates.
@@ -27,7 +28,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     persistent: false,
     onLog: () => {},
     onError: () => {},
-    postgresFlags: ["-c", "fsync=off", "-c", "max_connections=400"],
+    postgresFlags: ["-c", `fsync=${options.durable ? "on" : "off"}`, "-c", "max_connections=400"],
   });
   await server.initialise();
   await server.start();

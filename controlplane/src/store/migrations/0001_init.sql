@@ -1,4 +1,4 @@
--- Tasks, runs, attempts and logs. Runs are unique per (task, scheduled time), so one scheduled
+-- Tasks, runs (with their attempts) and logs. Runs are unique per (task, scheduled time), so one scheduled
 -- time can never produce two runs; every state change of a run is a conditional update.
 
 CREATE TABLE tasks (
@@ -49,25 +49,17 @@ CREATE TABLE runs (
   reason            text,
   heartbeat_details bytea,
   traceparent       text,
+  -- Every attempt: {number, workerId, outcome, startTime, endTime, error}. Kept on the run so a
+  -- claim and a report each write one row.
+  attempts          jsonb NOT NULL DEFAULT '[]',
   UNIQUE (task_id, scheduled_time)
 );
 -- The scheduler's due window and the timeout sweep read only these partial indexes.
 CREATE INDEX runs_due ON runs (due_time) WHERE state IN ('SCHEDULED', 'RETRYING');
 CREATE INDEX runs_queued ON runs (due_time) WHERE state = 'QUEUED';
 CREATE INDEX runs_running ON runs (lease_expires_at) WHERE state = 'RUNNING';
-CREATE INDEX runs_by_task ON runs (task_id, scheduled_time DESC);
-CREATE INDEX runs_listing ON runs (seq DESC);
-
-CREATE TABLE attempts (
-  run_id     uuid NOT NULL REFERENCES runs (id),
-  number     integer NOT NULL,
-  worker_id  text NOT NULL,
-  outcome    text NOT NULL,
-  start_time timestamptz NOT NULL,
-  end_time   timestamptz,
-  error      jsonb,
-  PRIMARY KEY (run_id, number)
-);
+-- Listing by task and by recency reads the unique indexes above backwards: no more indexes to
+-- maintain on the claim and report paths.
 
 CREATE TABLE run_logs (
   sequence bigserial PRIMARY KEY,

@@ -93,18 +93,10 @@ export interface RunRow {
   reason: string | null;
   heartbeat_details: Buffer | null;
   traceparent: string | null;
+  attempts: (Omit<Attempt, "startTime" | "endTime"> & { startTime: string; endTime?: string })[];
 }
 
-export interface AttemptRow {
-  number: number;
-  worker_id: string;
-  outcome: Attempt["outcome"];
-  start_time: Date;
-  end_time: Date | null;
-  error: Attempt["error"] | null;
-}
-
-export function runFromRow(r: RunRow, attempts: AttemptRow[] = []): Run {
+export function runFromRow(r: RunRow): Run {
   return {
     id: r.id,
     taskId: r.task_id,
@@ -126,12 +118,10 @@ export function runFromRow(r: RunRow, attempts: AttemptRow[] = []): Run {
     reason: r.reason ?? undefined,
     traceparent: r.traceparent ?? undefined,
     heartbeatDetails: r.heartbeat_details ? new Uint8Array(r.heartbeat_details) : undefined,
-    attempts: attempts.map((a) => ({
-      number: a.number,
-      workerId: a.worker_id,
-      outcome: a.outcome,
-      startTime: a.start_time,
-      endTime: a.end_time ?? undefined,
+    attempts: r.attempts.map((a) => ({
+      ...a,
+      startTime: new Date(a.startTime),
+      endTime: a.endTime ? new Date(a.endTime) : undefined,
       error: a.error ?? undefined,
     })),
   };

@@ -9,12 +9,11 @@ import {
   priorityToDb,
   runFromRow,
   scheduleFromJson,
-  type AttemptRow,
   type RunRow,
 } from "./rows.js";
 
 export const RUN_COLUMNS =
-  "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent";
+  "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent, attempts";
 
 /** Inserts runs due at their scheduled time; a (task, scheduled time) that exists already is skipped. */
 export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()): Promise<Run[]> {
@@ -51,12 +50,7 @@ export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()
 
 export async function selectRun(db: Queryable, runId: string): Promise<Run | undefined> {
   const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [runId]);
-  if (!rows[0]) return undefined;
-  const attempts = await db.query<AttemptRow>(
-    "SELECT number, worker_id, outcome, start_time, end_time, error FROM attempts WHERE run_id = $1 ORDER BY number",
-    [runId],
-  );
-  return runFromRow(rows[0], attempts.rows);
+  return rows[0] ? runFromRow(rows[0]) : undefined;
 }
 
 export async function selectRuns(db: Queryable, filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>> {

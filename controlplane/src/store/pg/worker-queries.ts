@@ -11,6 +11,11 @@ const LEASE_SQL = (now: string, deadline: string) =>
         THEN LEAST(${now} + (t.timeouts->>'heartbeatMs')::bigint * interval '1 millisecond', ${deadline})
         ELSE ${deadline} END`;
 
+/** The run's attempts with the last (current) one ended: outcome, end time and error. */
+const END_ATTEMPT_SQL = (outcome: string, endTime: string, error: string) =>
+  `jsonb_set(r.attempts, ARRAY[(jsonb_array_length(r.attempts) - 1)::text],
+             r.attempts->-1 || jsonb_strip_nulls(jsonb_build_object('outcome', ${outcome}, 'endTime', ${endTime}, 'error', ${error})))`;
+
 interface ClaimRow {
   id: string;
   attempt: number;
@@ -36,16 +41,15 @@ export async function claimRuns(db: Queryable, runIds: string[], workerId: strin
        UPDATE runs r SET state = 'RUNNING', attempt = r.attempt + 1, worker_id = $2, start_time = $3, end_time = NULL,
               fire_time = COALESCE(r.fire_time, $3),
               deadline_at = $3 + (t.timeouts->>'startToCloseMs')::bigint * interval '1 millisecond',
+              attempts = r.attempts || jsonb_build_array(jsonb_build_object(
+                'number', r.attempt + 1, 'workerId', $2::text, 'outcome', 'RUNNING', 'startTime', $3::timestamptz)),
               lease_expires_at = ${LEASE_SQL("$3", "$3 + (t.timeouts->>'startToCloseMs')::bigint * interval '1 millisecond'")}
          FROM tasks t
         WHERE r.id = ANY($1::uuid[]) AND t.id = r.task_id AND r.state IN ('SCHEDULED', 'QUEUED', 'RETRYING')
           AND r.due_time <= $3 AND NOT r.cancel_requested
         RETURNING r.id, r.attempt, r.task_id, r.task_type, COALESCE(r.payload_override, t.payload) AS payload, t.content_type,
                   r.priority, t.labels, r.scheduled_time, r.max_attempts, r.deadline_at,
-                  t.timeouts->>'heartbeatMs' AS heartbeat_ms, r.heartbeat_details, r.traceparent),
-     recorded AS (
-       INSERT INTO attempts (run_id, number, worker_id, outcome, start_time)
-       SELECT id, attempt, $2, 'RUNNING', $3 FROM started)
+                  t.timeouts->>'heartbeatMs' AS heartbeat_ms, r.heartbeat_details, r.traceparent)
      SELECT * FROM started`,
     [runIds, workerId, now],
   );
@@ -86,16 +90,11 @@ export async function extendLease(
 /** Records successful attempts; returns the runs that were RUNNING at that attempt, with their traceparents. */
 export async function succeedAttempts(db: Queryable, reports: AttemptSuccess[], now: Date): Promise<Map<string, string | undefined>> {
   const { rows } = await db.query<{ id: string; traceparent: string | null }>(
-    `WITH u AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::bytea[], $4::text[]) AS u(id, attempt, output, output_type)),
-     done AS (
-       UPDATE runs r SET state = 'SUCCEEDED', output = u.output, output_type = u.output_type, end_time = $5,
-              lease_expires_at = NULL, error = NULL
-         FROM u WHERE r.id = u.id AND r.attempt = u.attempt AND r.state = 'RUNNING'
-        RETURNING r.id, r.attempt, r.traceparent),
-     recorded AS (
-       UPDATE attempts a SET outcome = 'SUCCEEDED', end_time = $5
-         FROM done WHERE a.run_id = done.id AND a.number = done.attempt)
-     SELECT id, traceparent FROM done`,
+    `UPDATE runs r SET state = 'SUCCEEDED', output = u.output, output_type = u.output_type, end_time = $5,
+            lease_expires_at = NULL, error = NULL, attempts = ${END_ATTEMPT_SQL("'SUCCEEDED'", "$5::timestamptz", "NULL")}
+       FROM unnest($1::uuid[], $2::int[], $3::bytea[], $4::text[]) AS u(id, attempt, output, output_type)
+      WHERE r.id = u.id AND r.attempt = u.attempt AND r.state = 'RUNNING'
+      RETURNING r.id, r.traceparent`,
     [
       reports.map((r) => r.runId),
       reports.map((r) => r.attempt),
@@ -163,15 +162,12 @@ export async function applyFailures(
 ): Promise<void> {
   if (failures.length === 0) return;
   await db.query(
-    `WITH u AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[])
-                 AS u(id, attempt, state, due_time, error, outcome)),
-     ended AS (
-       UPDATE runs r SET state = u.state, due_time = COALESCE(u.due_time, r.due_time), error = u.error,
-              end_time = CASE WHEN u.state = 'RETRYING' THEN NULL ELSE $7::timestamptz END, lease_expires_at = NULL
-         FROM u WHERE r.id = u.id AND r.attempt = u.attempt AND r.state = 'RUNNING'
-        RETURNING r.id)
-     UPDATE attempts a SET outcome = u.outcome, end_time = $7, error = u.error
-       FROM u JOIN ended ON ended.id = u.id WHERE a.run_id = u.id AND a.number = u.attempt`,
+    `UPDATE runs r SET state = u.state, due_time = COALESCE(u.due_time, r.due_time), error = u.error,
+            end_time = CASE WHEN u.state = 'RETRYING' THEN NULL ELSE $7::timestamptz END, lease_expires_at = NULL,
+            attempts = ${END_ATTEMPT_SQL("u.outcome", "$7::timestamptz", "u.error")}
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[])
+         AS u(id, attempt, state, due_time, error, outcome)
+      WHERE r.id = u.id AND r.attempt = u.attempt AND r.state = 'RUNNING'`,
     [
       failures.map((f) => f.attempt.runId),
       failures.map((f) => f.attempt.attempt),
