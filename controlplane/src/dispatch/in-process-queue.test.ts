@@ -25,6 +25,12 @@ describe("InProcessRunQueue", () => {
     queue = new InProcessRunQueue({ now: () => t, agingMs: AGING_MS });
   });
 
+  it("says which runs are still waiting, not yet taken", async () => {
+    queue.push([run("a", "HIGH"), run("b")]);
+    await queue.take(all, 1, never());
+    expect(queue.waitingAmong(["a", "b", "unknown"])).toEqual(["b"]);
+  });
+
   describe("order", () => {
     it("hands out the highest priority first", async () => {
       queue.push([run("low", "LOW"), run("normal", "NORMAL"), run("critical", "CRITICAL"), run("high", "HIGH")]);

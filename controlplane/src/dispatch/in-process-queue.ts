@@ -56,6 +56,10 @@ export class InProcessRunQueue implements RunQueue {
     this.serveWaiters();
   }
 
+  waitingAmong(runIds: string[]): string[] {
+    return runIds.filter((id) => this.waiting.has(id));
+  }
+
   take(filter: TakeFilter, max: number, signal: AbortSignal): Promise<DispatchRun[]> {
     const ready = this.takeReady(filter, max);
     if (ready.length > 0 || this.closed || signal.aborted) return Promise.resolve(ready);

@@ -13,6 +13,8 @@ export interface RunQueue {
   push(runs: DispatchRun[]): void;
   /** Waits until runs matching the filter are ready (or the signal aborts); returns up to `max`. */
   take(filter: TakeFilter, max: number, signal: AbortSignal): Promise<DispatchRun[]>;
+  /** Those of these runs still waiting for a worker (not yet taken by a poll). */
+  waitingAmong(runIds: string[]): string[];
   /** Puts taken runs back in front, e.g. when recording their claim failed. */
   putBack(runs: DispatchRun[]): void;
   /** Runs waiting per queue and priority. */

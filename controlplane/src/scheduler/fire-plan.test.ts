@@ -58,7 +58,7 @@ describe("planFires: one-time and on-time fires", () => {
   it("queues a one-time run and marks its task completed", () => {
     const at = d("2025-01-01T12:00:00Z");
     const p = plan([due({ schedule: { kind: "once", at, overlap: "SKIP", catchUp: everyMinute().catchUp } })], "2025-01-01T12:00:00.010Z");
-    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [{ taskId: "task-1", completed: true }] });
+    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [{ taskId: "task-1", completed: true }] });
   });
 
   it("queues a late one-time run too: catch-up is for recurring schedules only", () => {
@@ -132,7 +132,7 @@ describe("planFires: overlap policies", () => {
     const p = plan([due()], now, ["task-1"]);
     expect(p.queue).toEqual([]);
     expect(p.skip).toEqual([{ runId: "run-1", reason: OVERLAP_REASON }]);
-    expect(p.cancelActiveOfTasks).toEqual([]);
+    expect(p.cancelPrevious).toEqual([]);
     expect(nextFires(p)).toEqual([["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined]]);
     expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false }]);
   });
@@ -143,7 +143,7 @@ describe("planFires: overlap policies", () => {
 
   it("CANCEL_PREVIOUS: cancels the task's active runs and queues the fire", () => {
     const p = plan([due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) })], now, ["task-1"]);
-    expect(p.cancelActiveOfTasks).toEqual(["task-1"]);
+    expect(p.cancelPrevious).toEqual([{ taskId: "task-1", keepRunId: "run-1" }]);
     expect(p.queue).toEqual(["run-1"]);
     expect(p.skip).toEqual([]);
     expect(nextFires(p)).toEqual([["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined]]);
@@ -151,7 +151,7 @@ describe("planFires: overlap policies", () => {
 
   it("CANCEL_PREVIOUS: cancels nothing when the task is idle", () => {
     const p = plan([due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) })], now);
-    expect(p.cancelActiveOfTasks).toEqual([]);
+    expect(p.cancelPrevious).toEqual([]);
     expect(p.queue).toEqual(["run-1"]);
   });
 
@@ -159,7 +159,7 @@ describe("planFires: overlap policies", () => {
     const p = plan([due({ schedule: everyMinute({ overlap: "ALLOW" }) })], now, ["task-1"]);
     expect(p.queue).toEqual(["run-1"]);
     expect(p.skip).toEqual([]);
-    expect(p.cancelActiveOfTasks).toEqual([]);
+    expect(p.cancelPrevious).toEqual([]);
   });
 });
 
@@ -168,7 +168,7 @@ describe("planFires: task state, retries and manual runs", () => {
 
   it("skips a paused task's fire and plans no next", () => {
     const p = plan([due({ taskState: "PAUSED" })], now);
-    expect(p).toEqual({ queue: [], skip: [{ runId: "run-1", reason: "task paused" }], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+    expect(p).toEqual({ queue: [], skip: [{ runId: "run-1", reason: "task paused" }], cancel: [], cancelPrevious: [], next: [], tasks: [] });
   });
 
   it("cancels runs of a deleted or cancelled task, whatever the run", () => {
@@ -181,7 +181,7 @@ describe("planFires: task state, retries and manual runs", () => {
         { runId: "run-1", reason: "task cancelled" },
         { runId: "run-2", reason: "task cancelled" },
       ],
-      cancelActiveOfTasks: [],
+      cancelPrevious: [],
       next: [],
       tasks: [],
     });
@@ -189,12 +189,12 @@ describe("planFires: task state, retries and manual runs", () => {
 
   it("queues a RETRYING run without planning a next fire, even long after its scheduled time", () => {
     const p = plan([due({ state: "RETRYING", scheduledTime: d("2025-01-01T11:00:00Z"), dueTime: d("2025-01-01T12:00:00Z") })], now, ["task-1"]);
-    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] });
   });
 
   it("queues a MANUAL run without planning a next fire", () => {
     const p = plan([due({ trigger: "MANUAL", scheduledTime: d("2025-01-01T11:00:00Z") })], now, ["task-1"]);
-    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+    expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] });
   });
 });
 

@@ -12,7 +12,7 @@ export interface FirePlanOptions {
 /** Catch-up never records more missed fires than this per task and step. */
 const MAX_MISSED_FIRES = 1_000;
 
-export const emptyPlan = (): FirePlan => ({ queue: [], skip: [], cancel: [], cancelActiveOfTasks: [], next: [], tasks: [] });
+export const emptyPlan = (): FirePlan => ({ queue: [], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] });
 
 export function planFires(due: DueRun[], busyTasks: Set<string>, now: Date, options: FirePlanOptions): FirePlan {
   const plan = emptyPlan();
@@ -47,7 +47,7 @@ function planOnTime(run: DueRun, busyTasks: Set<string>, plan: FirePlan): void {
   if (!busyTasks.has(run.taskId) || run.schedule.overlap === "ALLOW") {
     plan.queue.push(run.id);
   } else if (run.schedule.overlap === "CANCEL_PREVIOUS") {
-    plan.cancelActiveOfTasks.push(run.taskId);
+    plan.cancelPrevious.push({ taskId: run.taskId, keepRunId: run.id });
     plan.queue.push(run.id);
   } else {
     plan.skip.push({ runId: run.id, reason: "the previous run was still running (overlap policy SKIP)" });

@@ -188,6 +188,9 @@ export class Scheduler implements DueNotifier {
       const byId = new Map(batch.map((r) => [r.id, r]));
       const ready = plan.queue.map((id) => byId.get(id)!);
       this.deps.queue.push(ready);
+      // Runs a poll took already are being claimed: marking them QUEUED would only make the claim
+      // wait for this transaction's row locks.
+      plan.queue = this.deps.queue.waitingAmong(plan.queue);
       const queued = await this.applyUntilWritten(plan, now);
       // Catch-up fires are new rows: they can only be handed out once written.
       this.deps.queue.push(queued.filter((r) => !byId.has(r.id)));

@@ -69,14 +69,14 @@ export interface RunFilter {
 
 /** One atomic scheduler step over runs that fell due. */
 export interface FirePlan {
-  /** Runs to hand to workers: SCHEDULED or RETRYING -> QUEUED. */
+  /** Runs waiting for a worker: SCHEDULED or RETRYING -> QUEUED. */
   queue: string[];
   /** Fires that will not run: -> SKIPPED with the reason. */
   skip: { runId: string; reason: string }[];
   /** Fires that may not run yet because of their task's state: -> CANCELLED with the reason. */
   cancel: { runId: string; reason: string }[];
-  /** Tasks whose unfinished runs are cancelled (overlap policy CANCEL_PREVIOUS), except `queue`. */
-  cancelActiveOfTasks: string[];
+  /** Tasks whose unfinished runs are cancelled (overlap policy CANCEL_PREVIOUS), all but the new fire. */
+  cancelPrevious: { taskId: string; keepRunId: string }[];
   /** Next fires of recurring schedules; an existing (task, scheduled time) is left alone. */
   next: NewRun[];
   /** Tasks' next fire times; `completed` marks a schedule with no more fires. */

@@ -14,8 +14,13 @@ export interface TracingOptions {
   serviceName?: string;
 }
 
-/** Registers the global tracer provider; returns its shutdown. */
+/**
+ * Registers the global tracer provider; returns its shutdown. With nowhere to export, nothing is
+ * registered: the API's no-op tracer then costs nothing on the fire and dispatch paths, and runs
+ * carry no traceparent.
+ */
 export function setupTracing(options: TracingOptions): () => Promise<void> {
+  if (!options.exporter && !options.otlpEndpoint) return async () => {};
   const processors: SpanProcessor[] = [];
   if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
   if (options.otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint })));

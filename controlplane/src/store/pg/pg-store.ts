@@ -124,9 +124,13 @@ export class PgStore implements Store {
 
   async applyFirePlan(plan: FirePlan, now: Date) {
     return inTransaction(this.pool, async (db) => {
-      await runs.cancelRunsOfTasks(db, plan.cancelActiveOfTasks, "cancelled by the overlap policy: a newer fire started", now, {
-        exceptRunIds: plan.queue,
-      });
+      await runs.cancelRunsOfTasks(
+        db,
+        plan.cancelPrevious.map((c) => c.taskId),
+        "cancelled by the overlap policy: a newer fire started",
+        now,
+        { exceptRunIds: plan.cancelPrevious.map((c) => c.keepRunId) },
+      );
       await runs.endPendingRuns(db, plan.skip, "SKIPPED", now);
       await runs.endPendingRuns(db, plan.cancel, "CANCELLED", now);
       const queued = await runs.queueRuns(db, plan.queue, now);
