@@ -25,7 +25,7 @@ export async function runQuickstart(client: TaskplaneClient, log: (line: string)
   const delayed = await client.createTask({ type: "hello.greet", payload: json({ name: "delayed" }), schedule: schedules.after(1_500) });
   log(`created delayed task ${delayed.task!.id} (fires in 1.5 s)`);
   const cron = await client.createTask({ type: "clock.tick", schedule: schedules.cron("*/2 * * * * *") });
-  log(`created cron task ${cron.task!.id} (every 2 s), next fire ${cron.task!.nextFireTime?.seconds}`);
+  log(`created cron task ${cron.task!.id} (every 2 s), first fire at ${cron.firstRun!.scheduledTime ? new Date(Number(cron.firstRun!.scheduledTime.seconds) * 1000).toISOString() : "?"}`);
   const manual = await client.createTask({ type: "hello.greet", payload: json({ name: "manual" }), schedule: schedules.manual() });
   const triggered = await client.trigger(manual.task!.id);
   log(`created manual task ${manual.task!.id} and triggered run ${triggered.id}`);
