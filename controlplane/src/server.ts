@@ -30,6 +30,8 @@ export async function startApiServer(
     routes,
     // Outermost first: trace the call, map errors, then validate.
     interceptors: [tracingInterceptor, errorInterceptor(options.logger), validationInterceptor],
+    // Workers sit next to the control plane: gzip costs more CPU than it saves on the wire.
+    acceptCompression: [],
   });
   const h2 = http2.createServer(handler);
   const h1 = http.createServer(handler);

@@ -35,7 +35,7 @@ export class PgStore implements Store {
 
   async createTasks(items: { task: Task; firstRun?: NewRun }[]) {
     return inTransaction(this.pool, async (db) => {
-      const inserted = new Map((await tasks.insertTasks(db, items.map((i) => i.task))).map((t) => [t.id, t]));
+      const inserted = await tasks.insertTasks(db, items.map((i) => i.task));
       const taken = items.filter((i) => !inserted.has(i.task.id)).map((i) => i.task.spec.idempotencyKey!);
       const existing = await tasks.selectTasksByIdempotencyKey(db, taken);
       const firstRuns = new Map(
@@ -43,7 +43,7 @@ export class PgStore implements Store {
       );
       return items.map(({ task }) =>
         inserted.has(task.id)
-          ? { task: inserted.get(task.id)!, firstRun: firstRuns.get(task.id), existing: false }
+          ? { task, firstRun: firstRuns.get(task.id), existing: false }
           : { task: existing.get(task.spec.idempotencyKey!)!, existing: true },
       );
     });

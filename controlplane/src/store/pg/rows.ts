@@ -1,5 +1,6 @@
 // Row <-> domain mapping for the pg store.
 import { InvalidArgumentError } from "../../domain/errors.js";
+import type { NewRun } from "../store.js";
 import { PRIORITIES, type Attempt, type Priority, type Run, type Schedule, type Task } from "../../domain/model.js";
 
 export const priorityToDb = (p: Priority): number => PRIORITIES.indexOf(p) + 1;
@@ -124,6 +125,30 @@ export function runFromRow(r: RunRow): Run {
       endTime: a.endTime ? new Date(a.endTime) : undefined,
       error: a.error ?? undefined,
     })),
+  };
+}
+
+/** A run as insertRuns writes it. */
+export function runFromNew(r: NewRun, now: Date): Run {
+  const state = r.state ?? "SCHEDULED";
+  return {
+    id: r.id,
+    taskId: r.taskId,
+    taskType: r.taskType,
+    queue: r.queue,
+    priority: r.priority,
+    state,
+    trigger: r.trigger,
+    scheduledTime: r.scheduledTime,
+    dueTime: r.scheduledTime,
+    fireTime: state === "QUEUED" ? now : undefined,
+    endTime: state === "SKIPPED" ? now : undefined,
+    attempt: 0,
+    maxAttempts: r.maxAttempts,
+    attempts: [],
+    cancelRequested: false,
+    reason: r.reason,
+    traceparent: r.traceparent,
   };
 }
 

@@ -7,6 +7,7 @@ import {
   encodePageToken,
   priorityFromDb,
   priorityToDb,
+  runFromNew,
   runFromRow,
   scheduleFromJson,
   type RunRow,
@@ -15,10 +16,14 @@ import {
 export const RUN_COLUMNS =
   "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent, attempts";
 
-/** Inserts runs due at their scheduled time; a (task, scheduled time) that exists already is skipped. */
+/**
+ * Inserts runs due at their scheduled time; a (task, scheduled time) that exists already is
+ * skipped. Returns the inserted runs as written, built from the input (reading whole rows back
+ * would double the cost of a batch).
+ */
 export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()): Promise<Run[]> {
   if (runs.length === 0) return [];
-  const { rows } = await db.query<RunRow>(
+  const { rows } = await db.query<{ id: string }>(
     `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent,
                        payload_override, reason, fire_time, end_time)
      SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time, u.scheduled_time, u.max_attempts,
@@ -28,7 +33,7 @@ export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()
                    $10::bytea[], $11::text[], $12::text[])
          AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason)
      ON CONFLICT (task_id, scheduled_time) DO NOTHING
-     RETURNING ${RUN_COLUMNS}`,
+     RETURNING id`,
     [
       runs.map((r) => r.id),
       runs.map((r) => r.taskId),
@@ -45,7 +50,8 @@ export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()
       now,
     ],
   );
-  return rows.map((r) => runFromRow(r));
+  const inserted = new Set(rows.map((r) => r.id));
+  return runs.filter((r) => inserted.has(r.id)).map((r) => runFromNew(r, now));
 }
 
 export async function selectRun(db: Queryable, runId: string): Promise<Run | undefined> {

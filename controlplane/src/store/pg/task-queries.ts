@@ -11,20 +11,20 @@ const TASK_ARRAY_TYPES = [
   "uuid", "text", "text", "smallint", "bytea", "text", "jsonb", "text", "jsonb", "jsonb", "jsonb", "text", "timestamptz", "timestamptz",
 ];
 
-/** Inserts tasks in one statement; a task whose idempotency key is taken already is not inserted (nor returned). */
-export async function insertTasks(db: Queryable, tasks: Task[]): Promise<Task[]> {
-  if (tasks.length === 0) return [];
+/** Inserts tasks in one statement; returns the ids inserted (a task whose idempotency key is taken is not). */
+export async function insertTasks(db: Queryable, tasks: Task[]): Promise<Set<string>> {
+  if (tasks.length === 0) return new Set();
   const rows = tasks.map(taskToParams);
   const columns = TASK_ARRAY_TYPES.map((_, i) => rows.map((r) => r[i]));
-  const { rows: inserted } = await db.query<TaskRow>(
+  const { rows: inserted } = await db.query<{ id: string }>(
     `INSERT INTO tasks (id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, state, next_fire_time, created_at, updated_at)
      SELECT *, u.created_at FROM unnest(${TASK_ARRAY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
        AS u(id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, state, next_fire_time, created_at)
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING ${TASK_COLUMNS}`,
+     RETURNING id`,
     columns,
   );
-  return inserted.map(taskFromRow);
+  return new Set(inserted.map((r) => r.id));
 }
 
 export async function selectTasksByIdempotencyKey(db: Queryable, keys: string[]): Promise<Map<string, Task>> {
