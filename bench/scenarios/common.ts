@@ -6,9 +6,9 @@ import os from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { TaskplaneClient, Worker, type Handler } from "@taskplane/sdk";
+import { TaskplaneClient, Worker, type Handler, type TaskSpecInit } from "@taskplane/sdk";
 import { createTestDatabase } from "../../controlplane/test/harness/postgres.js";
-import { freePort } from "../../controlplane/test/harness/ports.js";
+import { freePort } from "../../controlplane/src/free-port.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = fileURLToPath(new URL("../../controlplane/bin/taskplane.js", import.meta.url));
@@ -236,8 +236,13 @@ export async function verifyRuns(databaseUrl: string, expected: number): Promise
   return { counts, failures };
 }
 
-export async function countSucceeded(client: pg.Client): Promise<number> {
-  return (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE state = 'SUCCEEDED'`)).rows[0]!.n;
+export async function countInState(client: pg.Client, state: string): Promise<number> {
+  return (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE state = $1", [state])).rows[0]!.n;
+}
+
+/** Creates `count` tasks in batches of 1,000, one batch at a time, as a client submitting a backlog would. */
+export async function createInBatches(client: TaskplaneClient, count: number, spec: () => TaskSpecInit): Promise<void> {
+  for (let i = 0; i < count; i += 1_000) await client.createTasks(Array.from({ length: Math.min(1_000, count - i) }, spec));
 }
 
 export const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;

