@@ -38,7 +38,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const tasks = new TaskOperations(store, clock, scheduler);
   const reports = new RunReports(store, clock, scheduler);
   const server = await startApiServer(
-    { tasks: taskService(tasks, clock), workers: workerService(dispatcher, reports, () => clock.now()) },
+    { tasks: taskService(tasks, clock), workers: workerService(dispatcher, reports, clock) },
     { host: config.host, port: config.port, logger },
   );
   const started = scheduler.start().catch((e) => logger.error({ err: e }, "scheduler failed to start"));
@@ -47,8 +47,8 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
     port: server.port,
     async stop() {
       dispatcher.stop();
-      await started;
       await scheduler.stop();
+      await started;
       await server.close();
       await leadership.close();
       await store.close();

@@ -1,4 +1,5 @@
 // TaskService handlers: convert the request, call TaskOperations, convert the answer.
+import type { DescEnum } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { RunStateSchema, TaskStateSchema } from "@taskplane/proto/taskplane/v1/task_pb.js";
@@ -9,7 +10,6 @@ import type { TaskOperations } from "../domain/task-operations.js";
 import { activeTraceparent } from "../telemetry/tracing.js";
 import {
   dateOf,
-  enumName,
   logEntryToProto,
   payloadFromProto,
   runToProto,
@@ -19,8 +19,9 @@ import {
 } from "./convert.js";
 
 const pageSize = (requested: number, fallback = 100) => (requested > 0 ? requested : fallback);
-const optionalEnum = <T extends string>(schema: Parameters<typeof enumName>[0], value: number): T | undefined =>
-  value === 0 ? undefined : enumName<T>(schema, value, undefined as unknown as T);
+/** An enum filter: 0 (unspecified) means no filter. */
+const optionalEnum = <T extends string>(schema: DescEnum, value: number): T | undefined =>
+  value === 0 ? undefined : (schema.value[value]?.localName as T | undefined);
 
 export function taskService(tasks: TaskOperations, clock: Clock): ServiceImpl<typeof TaskService> {
   return {

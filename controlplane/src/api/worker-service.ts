@@ -3,13 +3,14 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
+import type { Clock } from "../domain/clock.js";
 import { DEFAULT_QUEUE } from "../domain/defaults.js";
 import type { RunReports } from "../domain/run-reports.js";
 import { assignmentToProto, dateOf, durationMs, payloadFromProto, runErrorFromProto } from "./convert.js";
 
 const DEFAULT_POLL_WAIT_MS = 30_000;
 
-export function workerService(dispatcher: Dispatcher, reports: RunReports, clockNow: () => Date): ServiceImpl<typeof WorkerService> {
+export function workerService(dispatcher: Dispatcher, reports: RunReports, clock: Clock): ServiceImpl<typeof WorkerService> {
   return {
     async pollTasks(req, ctx) {
       const assignments = await dispatcher.poll(
@@ -57,7 +58,7 @@ export function workerService(dispatcher: Dispatcher, reports: RunReports, clock
       };
     },
     async appendLogs(req) {
-      const now = clockNow();
+      const now = clock.now();
       await reports.appendLogs(
         req.runId,
         req.attempt,

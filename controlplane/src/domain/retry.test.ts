@@ -84,20 +84,15 @@ describe("mayRetry", () => {
     expect(mayRetry(policy({ maxAttempts: 3 }), 3, 5, error())).toBe(true);
   });
 
-  it("treats maxAttempts 0 as unlimited", () => {
-    expect(mayRetry(policy({ maxAttempts: 0 }), 1, 0, error())).toBe(true);
-    expect(mayRetry(policy({ maxAttempts: 0 }), 10_000, 0, error())).toBe(true);
-  });
-
   it("refuses an error flagged non-retryable", () => {
     expect(mayRetry(policy(), 1, 3, error({ nonRetryable: true }))).toBe(false);
-    expect(mayRetry(policy(), 1, 0, error({ nonRetryable: true }))).toBe(false);
+    expect(mayRetry(policy(), 1, 1_000, error({ nonRetryable: true }))).toBe(false);
   });
 
   it("refuses an error whose type is listed as non-retryable, and only that type", () => {
     const p = policy({ nonRetryableErrorTypes: ["BadInput", "Forbidden"] });
     expect(mayRetry(p, 1, 3, error({ type: "Forbidden" }))).toBe(false);
-    expect(mayRetry(p, 1, 0, error({ type: "BadInput" }))).toBe(false);
+    expect(mayRetry(p, 1, 1_000, error({ type: "BadInput" }))).toBe(false);
     expect(mayRetry(p, 1, 3, error({ type: "badinput" }))).toBe(true);
     expect(mayRetry(p, 1, 3, error({ type: "Timeout" }))).toBe(true);
   });
@@ -155,10 +150,10 @@ describe("decideAfterFailure", () => {
     });
   });
 
-  it("keeps retrying with maxAttempts 0, capped backoff", () => {
+  it("caps the backoff of a late attempt", () => {
     const decide = decideAfterFailure(clock, noJitter);
-    const p = policy({ maxAttempts: 0, maxBackoffMs: 60_000 });
-    expect(decide(failed({ attempt: 500, maxAttempts: 0, retry: p }))).toEqual({
+    const p = policy({ maxAttempts: 1_000, maxBackoffMs: 60_000 });
+    expect(decide(failed({ attempt: 500, maxAttempts: 1_000, retry: p }))).toEqual({
       state: "RETRYING",
       dueTime: new Date("2025-01-01T12:01:00.000Z"),
     });

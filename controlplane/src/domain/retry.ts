@@ -11,5 +11,5 @@ export function backoffMs(policy: RetryPolicy, nextAttempt: number, random: () =
 /** Whether a failed attempt may be followed by another. */
 export function mayRetry(policy: RetryPolicy, attempt: number, maxAttempts: number, error: RunError): boolean {
   if (error.nonRetryable || policy.nonRetryableErrorTypes.includes(error.type)) return false;
-  return maxAttempts === 0 || attempt < maxAttempts;
+  return attempt < maxAttempts;
 }

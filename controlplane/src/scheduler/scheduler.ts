@@ -63,6 +63,7 @@ export class Scheduler implements DueNotifier {
     this.deps.logger.info({ token: lease.token.toString() }, "scheduler leading");
     await this.repairSchedules();
     await this.restoreQueued();
+    if (!this.active) return;
     this.loop(this.options.reloadIntervalMs, () => this.requestReload());
     this.loop(this.options.sweepIntervalMs, () => this.sweep());
     this.requestReload();
