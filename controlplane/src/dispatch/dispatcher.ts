@@ -31,15 +31,21 @@ export class Dispatcher {
     const runs = await this.queue.take({ queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until);
     if (runs.length === 0) return [];
     try {
+      // A poll's runs all fall due at one instant (now, or a little ahead for runs fired early):
+      // the attempts start then, and are handed out then, never before.
+      const startAt = Math.max(this.clock.now().getTime(), ...runs.map((r) => r.dueTime.getTime()));
       // Runs cancelled or claimed elsewhere since they were queued are left out by the conditional claim.
       const ids = runs.map((r) => r.id);
-      const claimed = await this.store.claimRuns(ids, request.workerId, this.clock.now());
+      const claimed = await this.store.claimRuns(ids, request.workerId, new Date(startAt));
       // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
       const position = new Map(ids.map((id, i) => [id, i]));
       for (const a of claimed) {
         recordRunStep("run.dispatch", a.traceparent, { "taskplane.run_id": a.runId, "taskplane.attempt": a.attempt, "taskplane.worker_id": request.workerId });
       }
-      return claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!);
+      claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!);
+      const early = startAt - this.clock.now().getTime();
+      if (early > 0) await new Promise((r) => setTimeout(r, early));
+      return claimed;
     } catch (e) {
       this.queue.putBack(runs);
       throw new UnavailableError("could not record the claim; poll again", { cause: e });

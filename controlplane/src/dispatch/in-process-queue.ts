@@ -24,6 +24,11 @@ export interface InProcessQueueOptions {
   now?: () => number;
 }
 
+const lessThan = (a: number[], b: number[]): boolean => {
+  const i = a.findIndex((x, k) => x !== b[k]);
+  return i >= 0 && a[i]! < b[i]!;
+};
+
 export class InProcessRunQueue implements RunQueue {
   private readonly queues = new Map<string, Map<string, Lanes>>();
   private readonly waiting = new Set<string>();
@@ -124,10 +129,15 @@ export class InProcessRunQueue implements RunQueue {
         ? [...byType.values()]
         : filter.taskTypes.map((t) => byType.get(t)).filter((lanes): lanes is Lanes => lanes !== undefined);
     const taken: DispatchRun[] = [];
-    const agedBefore = this.now() - this.agingMs;
+    const now = this.now();
+    let startAt: number | undefined;
     while (taken.length < max) {
-      const lane = this.nextLane(candidates, agedBefore);
+      const lane = this.nextLane(candidates, now);
       if (!lane) break;
+      // One poll, one start instant: runs fired early wait for a later poll than runs already due.
+      const at = Math.max(now, lane.peek()!.run.dueTime.getTime());
+      if (startAt !== undefined && at !== startAt) break;
+      startAt = at;
       const { run } = lane.shift()!;
       this.waiting.delete(run.id);
       taken.push(run);
@@ -135,16 +145,20 @@ export class InProcessRunQueue implements RunQueue {
     return taken;
   }
 
-  /** The lane whose head goes next: an aged head first (oldest), else the highest priority (oldest). */
-  private nextLane(candidates: Lanes[], agedBefore: number): Fifo<Entry> | undefined {
+  /**
+   * The lane whose head goes next: runs already due before runs fired early; then an aged head
+   * (oldest first); then the highest priority (oldest first).
+   */
+  private nextLane(candidates: Lanes[], now: number): Fifo<Entry> | undefined {
+    const agedBefore = now - this.agingMs;
     let best: Fifo<Entry> | undefined;
-    let bestKey = [Infinity, Infinity];
+    let bestKey: number[] = [Infinity, Infinity, Infinity];
     for (const lanes of candidates) {
       lanes.forEach((lane, priority) => {
         const head = lane.peek();
         if (!head) return;
-        const key = [head.readyAt < agedBefore ? -1 : priority, head.readyAt];
-        if (key[0]! < bestKey[0]! || (key[0] === bestKey[0] && key[1]! < bestKey[1]!)) {
+        const key = [head.run.dueTime.getTime() > now ? 1 : 0, head.readyAt < agedBefore ? -1 : priority, head.readyAt];
+        if (lessThan(key, bestKey)) {
           best = lane;
           bestKey = key;
         }

@@ -20,6 +20,16 @@ export function planFires(due: DueRun[], busyTasks: Set<string>, now: Date, opti
   return plan;
 }
 
+/**
+ * Whether a run will be queued whatever happens until its due time (a retry, a manual trigger, a
+ * one-time run, or a recurring run that may overlap), so it can be fired and claimed a little early.
+ */
+export function settledAhead(run: DueRun): boolean {
+  if (run.taskState === "DELETED" || run.taskState === "CANCELLED") return false;
+  if (run.state === "RETRYING" || run.trigger === "MANUAL") return true;
+  return run.taskState === "ACTIVE" && (!isRecurring(run.schedule) || run.schedule.overlap === "ALLOW");
+}
+
 /** Recurring scheduled fires whose overlap policy needs to know if an earlier run is unfinished. */
 export function needsOverlapCheck(run: DueRun): boolean {
   return run.state === "SCHEDULED" && run.trigger === "SCHEDULE" && isRecurring(run.schedule) && run.schedule.overlap !== "ALLOW";

@@ -9,7 +9,7 @@ import type { Clock } from "../domain/clock.js";
 import type { DueNotifier } from "../domain/due-notifier.js";
 import { decideAfterFailure } from "../domain/failure-decision.js";
 import type { DueRun, FirePlan, Store } from "../store/store.js";
-import { emptyPlan, needsOverlapCheck, planFires } from "./fire-plan.js";
+import { emptyPlan, needsOverlapCheck, planFires, settledAhead } from "./fire-plan.js";
 import { firstFireTime, nextFireTime } from "./fire-times.js";
 import { newRun } from "../domain/new-run.js";
 import { MinHeap } from "./min-heap.js";
@@ -26,6 +26,11 @@ export interface SchedulerOptions {
   sweepIntervalMs: number;
   /** Most runs read per reload [10,000]. */
   reloadLimit: number;
+  /**
+   * How early a run whose fate is settled is fired, so a waiting poll can record its claim before
+   * the due instant and receive it at that instant [100ms].
+   */
+  claimAheadMs: number;
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
@@ -34,10 +39,12 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   misfireMs: 5_000,
   sweepIntervalMs: 500,
   reloadLimit: 10_000,
+  claimAheadMs: 100,
 };
 
 export class Scheduler implements DueNotifier {
-  private readonly heap = new MinHeap<DueRun>((r) => r.dueTime.getTime());
+  /** Keyed by when each run fires: its due time, or a little before for runs settled ahead. */
+  private readonly heap = new MinHeap<DueRun>((r) => this.fireAt(r));
   /** Runs in the heap or being fired: not to be loaded again. */
   private readonly tracked = new Set<string>();
   private timer?: NodeJS.Timeout;
@@ -145,10 +152,14 @@ export class Scheduler implements DueNotifier {
     this.arm();
   }
 
+  private fireAt(run: DueRun): number {
+    return run.dueTime.getTime() - (settledAhead(run) ? this.options.claimAheadMs : 0);
+  }
+
   private arm(): void {
     const next = this.heap.peek();
     if (!next || !this.active) return;
-    const at = next.dueTime.getTime();
+    const at = this.fireAt(next);
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
@@ -160,7 +171,7 @@ export class Scheduler implements DueNotifier {
     this.timerAt = Infinity;
     const now = this.deps.clock.now().getTime();
     const batch: DueRun[] = [];
-    while (this.heap.size > 0 && this.heap.peek()!.dueTime.getTime() <= now) batch.push(this.heap.pop()!);
+    while (this.heap.size > 0 && this.fireAt(this.heap.peek()!) <= now) batch.push(this.heap.pop()!);
     if (batch.length > 0) this.track(this.fire(batch));
     this.arm();
   }

@@ -156,7 +156,8 @@ export interface Store {
   timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure): Promise<number>;
 
   // Workers
-  claimRuns(runIds: string[], workerId: string, now: Date): Promise<Assignment[]>;
+  /** Starts, at `startTime`, the next attempt of each pending run due by then; runs no longer pending are left out. */
+  claimRuns(runIds: string[], workerId: string, startTime: Date): Promise<Assignment[]>;
   heartbeat(runId: string, attempt: number, details: Uint8Array | undefined, now: Date): Promise<HeartbeatOutcome>;
   completeAttempts(reports: AttemptSuccess[], now: Date): Promise<ReportOutcome[]>;
   failAttempts(reports: AttemptFailure[], now: Date, decide: DecideAfterFailure): Promise<ReportOutcome[]>;

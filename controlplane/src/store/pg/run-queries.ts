@@ -248,7 +248,7 @@ export async function selectTasksWithActiveRuns(db: Queryable, taskIds: string[]
 export async function queueRuns(db: Queryable, runIds: string[], now: Date): Promise<DispatchRun[]> {
   if (runIds.length === 0) return [];
   const { rows } = await db.query<DispatchRow>(
-    `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, $2)
+    `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, GREATEST($2::timestamptz, due_time))
       WHERE id = ANY($1::uuid[]) AND state IN ('SCHEDULED', 'RETRYING')
       RETURNING ${DISPATCH_COLUMNS}`,
     [runIds, now],
