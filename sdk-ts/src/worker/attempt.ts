@@ -14,16 +14,15 @@ export type Handler = (payload: unknown, ctx: TaskContext) => unknown;
 export interface AttemptDeps {
   client: Client<typeof WorkerService>;
   reporter: ResultReporter;
-  /** Aborts every running attempt when the worker's grace period ends. */
-  shutdown: AbortSignal;
+  /** The worker's running attempts: it aborts them all when its shutdown grace period ends. */
+  running: Set<AbortController>;
 }
 
 const LOG_FLUSH_MS = 500;
 
 export async function runAttempt(assignment: Assignment, handler: Handler | undefined, deps: AttemptDeps): Promise<void> {
   const abort = new AbortController();
-  const onShutdown = () => abort.abort(deps.shutdown.reason);
-  deps.shutdown.addEventListener("abort", onShutdown, { once: true });
+  deps.running.add(abort);
   const beats = new Heartbeats(assignment, deps.client, abort);
   const logs = new LogBuffer(assignment, deps.client);
   const deadline = assignment.deadline ? Number(assignment.deadline.seconds) * 1000 + assignment.deadline.nanos / 1e6 : Infinity;
@@ -38,7 +37,7 @@ export async function runAttempt(assignment: Assignment, handler: Handler | unde
     clearTimeout(deadlineTimer);
     beats.stop();
     logs.stop();
-    deps.shutdown.removeEventListener("abort", onShutdown);
+    deps.running.delete(abort);
   }
 }
 
@@ -148,7 +147,8 @@ class Heartbeats {
 /** Buffers log lines and appends them in batches; the last batch goes before the result. */
 class LogBuffer {
   private lines: { time: ReturnType<typeof timestampFromDate>; message: string }[] = [];
-  private readonly timer = setInterval(() => void this.flush(), LOG_FLUSH_MS);
+  /** Started by the first line: most handlers never log, and a timer per attempt is not free. */
+  private timer?: NodeJS.Timeout;
   private sending: Promise<void> = Promise.resolve();
 
   constructor(
@@ -158,6 +158,7 @@ class LogBuffer {
 
   add(message: string): void {
     this.lines.push({ time: timestampFromDate(new Date()), message });
+    this.timer ??= setInterval(() => void this.flush(), LOG_FLUSH_MS);
   }
 
   flush(): Promise<void> {

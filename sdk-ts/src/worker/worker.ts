@@ -1,6 +1,5 @@
 // The worker runtime: long-polls one queue for its task types, runs handlers with bounded
 // concurrency, and drains in-flight work on shutdown. States: RUNNING -> DRAINING -> STOPPED.
-import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
@@ -42,7 +41,7 @@ export class Worker {
   private readonly reporter: ResultReporter;
   private readonly running = new Set<Promise<void>>();
   private readonly polling = new AbortController();
-  private readonly shutdownSignal = new AbortController();
+  private readonly attempts = new Set<AbortController>();
   private slotFreed?: () => void;
   private stopped?: Promise<void>;
   readonly workerId: string;
@@ -51,8 +50,6 @@ export class Worker {
     this.client = createClient(WorkerService, createTransport({ ...options, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } }));
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
     this.reporter = new ResultReporter(this.client, (runId, why) => this.warn(`result for run ${runId} refused: ${why}`));
-    // Every running attempt listens for shutdown: as many listeners as the concurrency allows.
-    setMaxListeners(0, this.shutdownSignal.signal);
   }
 
   static create(options: WorkerOptions): Worker {
@@ -90,7 +87,9 @@ export class Worker {
     this.state = "DRAINING";
     this.polling.abort();
     this.slotFreed?.();
-    const grace = setTimeout(() => this.shutdownSignal.abort(new WorkerShutdownError()), this.options.shutdownGraceMs ?? 10_000);
+    const grace = setTimeout(() => {
+      for (const attempt of this.attempts) attempt.abort(new WorkerShutdownError());
+    }, this.options.shutdownGraceMs ?? 10_000);
     await Promise.allSettled([...this.running]);
     clearTimeout(grace);
     this.state = "STOPPED";
@@ -128,7 +127,7 @@ export class Worker {
   }
 
   private attemptDeps() {
-    return { client: this.client, reporter: this.reporter, shutdown: this.shutdownSignal.signal };
+    return { client: this.client, reporter: this.reporter, running: this.attempts };
   }
 
   private start(attempt: Promise<void>): void {
