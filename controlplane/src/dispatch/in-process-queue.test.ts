@@ -25,6 +25,22 @@ describe("InProcessRunQueue", () => {
     queue = new InProcessRunQueue({ now: () => t, agingMs: AGING_MS });
   });
 
+  describe("runs fired ahead of their due time", () => {
+    const dueIn = (id: string, ms: number, priority: Priority = "NORMAL") => ({ ...run(id, priority), dueTime: new Date(t + ms) });
+
+    it("serves runs already due before runs fired early, whatever their priority", async () => {
+      queue.push([dueIn("early-critical", 80, "CRITICAL"), run("due-low", "LOW")]);
+      expect(ids(await queue.take(all, 10, never()))).toEqual(["due-low"]);
+      expect(ids(await queue.take(all, 10, never()))).toEqual(["early-critical"]);
+    });
+
+    it("gives one poll only runs that start at the same instant", async () => {
+      queue.push([dueIn("a", 50), dueIn("b", 50), dueIn("c", 90)]);
+      expect(ids(await queue.take(all, 10, never()))).toEqual(["a", "b"]);
+      expect(ids(await queue.take(all, 10, never()))).toEqual(["c"]);
+    });
+  });
+
   it("says which runs are still waiting, not yet taken", async () => {
     queue.push([run("a", "HIGH"), run("b")]);
     await queue.take(all, 1, never());

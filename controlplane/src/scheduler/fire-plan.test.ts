@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { CatchUpPolicy, Schedule } from "../domain/model.js";
 import type { DueRun, FirePlan } from "../store/store.js";
-import { needsOverlapCheck, planFires } from "./fire-plan.js";
+import { needsOverlapCheck, planFires, settledAhead } from "./fire-plan.js";
 
 const MISFIRE_MS = 5_000;
 const d = (iso: string) => new Date(iso);
@@ -332,5 +332,24 @@ describe("needsOverlapCheck", () => {
     expect(needsOverlapCheck(due({ schedule: { kind: "manual", overlap: "SKIP", catchUp: everyMinute().catchUp } }))).toBe(false);
     expect(needsOverlapCheck(due({ state: "RETRYING" }))).toBe(false);
     expect(needsOverlapCheck(due({ trigger: "MANUAL" }))).toBe(false);
+  });
+});
+
+describe("settledAhead", () => {
+  const once = { kind: "once", at: new Date(0), overlap: "SKIP", catchUp: everyMinute().catchUp } as Schedule;
+
+  it("holds for runs that will be queued whatever happens before they are due", () => {
+    expect(settledAhead(due({ schedule: once }))).toBe(true);
+    expect(settledAhead(due({ schedule: everyMinute({ overlap: "ALLOW" }) }))).toBe(true);
+    expect(settledAhead(due({ state: "RETRYING" }))).toBe(true);
+    expect(settledAhead(due({ trigger: "MANUAL", taskState: "PAUSED" }))).toBe(true);
+  });
+
+  it("does not hold where the fate depends on the state at the due time", () => {
+    expect(settledAhead(due())).toBe(false); // overlap SKIP: depends on the previous run
+    expect(settledAhead(due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) }))).toBe(false);
+    expect(settledAhead(due({ schedule: once, taskState: "PAUSED" }))).toBe(false);
+    expect(settledAhead(due({ state: "RETRYING", taskState: "CANCELLED" }))).toBe(false);
+    expect(settledAhead(due({ trigger: "MANUAL", taskState: "DELETED" }))).toBe(false);
   });
 });
