@@ -5,7 +5,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { RunState, schedules } from "@taskplane/sdk";
-import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
+import { startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
 

@@ -20,8 +20,11 @@ export interface TestControlPlane {
   restart(): Promise<void>;
 }
 
-export async function startTestControlPlane(overrides: Partial<Config["scheduler"]> = {}): Promise<TestControlPlane> {
-  const databaseUrl = await createTestDatabase(inject("pgUrl"));
+export async function startTestControlPlane(
+  overrides: Partial<Config["scheduler"]> = {},
+  serverUrl: string = inject("pgUrl"),
+): Promise<TestControlPlane> {
+  const databaseUrl = await createTestDatabase(serverUrl);
   const config: Config = { ...loadConfig({ port: 0 }, {}), databaseUrl };
   config.scheduler = { ...config.scheduler, sweepIntervalMs: 100, ...overrides };
   const logger = pino({ level: process.env.TASKPLANE_TEST_LOG ?? "silent" });

@@ -13,9 +13,19 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+/** A server of the test's own, which it may take down and bring back with its data. */
+export interface OwnTestPostgres extends TestPostgres {
+  down(): Promise<void>;
+  up(): Promise<void>;
+}
+
 /** `durable` keeps fsync on (for benchmarks); tests turn it off, as a crash of a test server loses nothing of value. */
 export async function startTestPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
   if (process.env.TASKPLANE_TEST_PG_URL) return { url: process.env.TASKPLANE_TEST_PG_URL, stop: async () => {} };
+  return startOwnTestPostgres(options);
+}
+
+export async function startOwnTestPostgres(options: { durable?: boolean } = {}): Promise<OwnTestPostgres> {
   const dir = await mkdtemp(path.join(tmpdir(), "taskplane-pg-"));
   // As root the server runs as the postgres user, which must own what it creates.
   await chmod(dir, 0o777);
@@ -25,18 +35,28 @@ export async function startTestPostgres(options: { durable?: boolean } = {}): Pr
     port,
     user: "postgres",
     password: "postgres",
-    persistent: false,
+    // Kept across down/up; the whole temp dir goes in stop().
+    persistent: true,
     onLog: () => {},
     onError: () => {},
     postgresFlags: ["-c", `fsync=${options.durable ? "on" : "off"}`, "-c", "max_connections=400"],
   });
   await server.initialise();
   await server.start();
+  let running = true;
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      await server.stop();
+      if (running) await server.stop();
       await rm(dir, { recursive: true, force: true });
+    },
+    down: async () => {
+      await server.stop();
+      running = false;
+    },
+    up: async () => {
+      await server.start();
+      running = true;
     },
   };
 }
