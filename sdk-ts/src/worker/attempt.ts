@@ -1,10 +1,12 @@
 // Runs one assignment: the handler with its context, background heartbeats, buffered logs,
 // the start-to-close deadline, and the result report.
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
 import { context, propagation, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Assignment, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { AttemptLostError, CancelledError, DeadlineExceededError, NonRetryableError } from "../errors.js";
+import type { AttemptTicker } from "./attempt-ticker.js";
+import { Heartbeats } from "./heartbeats.js";
+import { LogBuffer } from "./log-buffer.js";
 import { encodeResult } from "../payload.js";
 import type { ResultReporter, RunReportInit } from "./result-reporter.js";
 import { TaskContext } from "./task-context.js";
@@ -16,9 +18,9 @@ export interface AttemptDeps {
   reporter: ResultReporter;
   /** The worker's running attempts: it aborts them all when its shutdown grace period ends. */
   running: Set<AbortController>;
+  /** One timer for every attempt's heartbeats and deadline. */
+  ticker: AttemptTicker;
 }
-
-const LOG_FLUSH_MS = 500;
 
 export async function runAttempt(assignment: Assignment, handler: Handler | undefined, deps: AttemptDeps): Promise<void> {
   const abort = new AbortController();
@@ -26,7 +28,8 @@ export async function runAttempt(assignment: Assignment, handler: Handler | unde
   const beats = new Heartbeats(assignment, deps.client, abort);
   const logs = new LogBuffer(assignment, deps.client);
   const deadline = assignment.deadline ? Number(assignment.deadline.seconds) * 1000 + assignment.deadline.nanos / 1e6 : Infinity;
-  const deadlineTimer = setTimeout(() => abort.abort(new DeadlineExceededError()), Math.max(0, Math.min(deadline - Date.now(), 2 ** 31 - 1)));
+  const watch = (now: number) => (now >= deadline ? abort.abort(new DeadlineExceededError()) : beats.tick(now));
+  deps.ticker.add(watch);
   const ctx = new TaskContext(assignment, abort.signal, { heartbeat: (d) => beats.beat(d), log: (m) => logs.add(m) });
   try {
     const result = await inExecuteSpan(assignment, () => execute(handler, ctx, abort.signal));
@@ -34,8 +37,7 @@ export async function runAttempt(assignment: Assignment, handler: Handler | unde
     if (abort.signal.reason instanceof AttemptLostError) return;
     await deps.reporter.report(reportOf(assignment, result, abort.signal));
   } finally {
-    clearTimeout(deadlineTimer);
-    beats.stop();
+    deps.ticker.delete(watch);
     logs.stop();
     deps.running.delete(abort);
   }
@@ -100,76 +102,4 @@ function inExecuteSpan<T>(assignment: Assignment, fn: () => Promise<T>): Promise
       span.end();
     }
   });
-}
-
-/** Background heartbeats at a third of the timeout; explicit ones are throttled to the same pace. */
-class Heartbeats {
-  private details?: Uint8Array;
-  private inFlight = false;
-  private readonly timer?: NodeJS.Timeout;
-
-  constructor(
-    private readonly assignment: Assignment,
-    private readonly client: Client<typeof WorkerService>,
-    private readonly abort: AbortController,
-  ) {
-    const timeoutMs = assignment.heartbeatTimeout
-      ? Number(assignment.heartbeatTimeout.seconds) * 1000 + assignment.heartbeatTimeout.nanos / 1e6
-      : 0;
-    if (timeoutMs > 0) this.timer = setInterval(() => void this.send(), Math.max(50, timeoutMs / 3));
-  }
-
-  beat(details?: Uint8Array): void {
-    if (details) this.details = details;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private async send(): Promise<void> {
-    if (this.inFlight || this.abort.signal.aborted) return;
-    this.inFlight = true;
-    try {
-      const res = await this.client.heartbeat({ runId: this.assignment.runId, attempt: this.assignment.attempt, details: this.details });
-      if (res.cancelRequested) this.abort.abort(new CancelledError());
-    } catch (e) {
-      const err = ConnectError.from(e);
-      if (err.code === Code.FailedPrecondition || err.code === Code.NotFound) {
-        this.abort.abort(new AttemptLostError(`attempt ${this.assignment.attempt} of run ${this.assignment.runId} is no longer current`, { cause: err }));
-      }
-    } finally {
-      this.inFlight = false;
-    }
-  }
-}
-
-/** Buffers log lines and appends them in batches; the last batch goes before the result. */
-class LogBuffer {
-  private lines: { time: ReturnType<typeof timestampFromDate>; message: string }[] = [];
-  /** Started by the first line: most handlers never log, and a timer per attempt is not free. */
-  private timer?: NodeJS.Timeout;
-  private sending: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly assignment: Assignment,
-    private readonly client: Client<typeof WorkerService>,
-  ) {}
-
-  add(message: string): void {
-    this.lines.push({ time: timestampFromDate(new Date()), message });
-    this.timer ??= setInterval(() => void this.flush(), LOG_FLUSH_MS);
-  }
-
-  flush(): Promise<void> {
-    if (this.lines.length === 0) return this.sending;
-    const lines = this.lines.splice(0, 1_000);
-    const { runId, attempt } = this.assignment;
-    this.sending = this.sending.then(() => this.client.appendLogs({ runId, attempt, lines }).then(() => undefined, () => undefined));
-    return this.lines.length ? this.flush() : this.sending;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
 }

@@ -6,7 +6,8 @@ import { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.j
 import { duration } from "../client/schedules.js";
 import { createTransport, type ConnectionOptions } from "../client/transport.js";
 import { WorkerShutdownError } from "../errors.js";
-import { runAttempt, type Handler } from "./attempt.js";
+import { runAttempt, type AttemptDeps, type Handler } from "./attempt.js";
+import { AttemptTicker } from "./attempt-ticker.js";
 import { ResultReporter } from "./result-reporter.js";
 
 export type WorkerState = "RUNNING" | "DRAINING" | "STOPPED";
@@ -42,6 +43,8 @@ export class Worker {
   private readonly running = new Set<Promise<void>>();
   private readonly polling = new AbortController();
   private readonly attempts = new Set<AbortController>();
+  private readonly ticker = new AttemptTicker();
+  private readonly attemptDeps: AttemptDeps;
   private slotFreed?: () => void;
   private stopped?: Promise<void>;
   readonly workerId: string;
@@ -50,6 +53,7 @@ export class Worker {
     this.client = createClient(WorkerService, createTransport({ ...options, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } }));
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
     this.reporter = new ResultReporter(this.client, (runId, why) => this.warn(`result for run ${runId} refused: ${why}`));
+    this.attemptDeps = { client: this.client, reporter: this.reporter, running: this.attempts, ticker: this.ticker };
   }
 
   static create(options: WorkerOptions): Worker {
@@ -116,7 +120,7 @@ export class Worker {
           { signal: this.polling.signal, timeoutMs: waitMs + 10_000 },
         );
         failures = 0;
-        for (const a of assignments) this.start(runAttempt(a, this.options.handlers[a.taskType], this.attemptDeps()));
+        for (const a of assignments) this.start(runAttempt(a, this.options.handlers[a.taskType], this.attemptDeps));
       } catch (e) {
         if (this.state !== "RUNNING") break;
         failures++;
@@ -124,10 +128,6 @@ export class Worker {
         await new Promise((r) => setTimeout(r, Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2)));
       }
     }
-  }
-
-  private attemptDeps() {
-    return { client: this.client, reporter: this.reporter, running: this.attempts };
   }
 
   private start(attempt: Promise<void>): void {
