@@ -35,7 +35,9 @@ export async function runAttempt(assignment: Assignment, handler: Handler | unde
     const result = await inExecuteSpan(assignment, () => execute(handler, ctx, abort.signal));
     await logs.flush();
     if (abort.signal.reason instanceof AttemptLostError) return;
-    await deps.reporter.report(reportOf(assignment, result, abort.signal));
+    // Handed over, not awaited: the reporter retries until the server answers, and the slot is
+    // free for the next poll meanwhile.
+    void deps.reporter.report(reportOf(assignment, result, abort.signal));
   } finally {
     deps.ticker.delete(watch);
     logs.stop();

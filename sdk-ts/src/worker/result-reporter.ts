@@ -11,6 +11,9 @@ const MAX_BATCH = 1_000;
 export class ResultReporter {
   private pending: { report: RunReportInit; done: () => void }[] = [];
   private flushing?: Promise<void>;
+  /** Results handed over and not yet answered by the server. */
+  private unanswered = 0;
+  private waiters: { limit: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly client: Client<typeof WorkerService>,
@@ -19,10 +22,26 @@ export class ResultReporter {
 
   /** Queues a result; resolves once the server has answered it. */
   report(report: RunReportInit): Promise<void> {
-    return new Promise((done) => {
+    this.unanswered++;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.unanswered--;
+        this.wakeWaiters();
+        resolve();
+      };
       this.pending.push({ report, done });
       if (!this.flushing) this.flushing = new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
     });
+  }
+
+  /** Resolves once fewer than `limit` results await the server's answer (0: all answered). */
+  below(limit: number): Promise<void> {
+    if (this.unanswered < Math.max(1, limit)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ limit: Math.max(1, limit), resolve }));
+  }
+
+  private wakeWaiters(): void {
+    this.waiters = this.waiters.filter((w) => (this.unanswered < w.limit ? (w.resolve(), false) : true));
   }
 
   private async flush(): Promise<void> {

@@ -95,6 +95,7 @@ export class Worker {
       for (const attempt of this.attempts) attempt.abort(new WorkerShutdownError());
     }, this.options.shutdownGraceMs ?? 10_000);
     await Promise.allSettled([...this.running]);
+    await this.reporter.below(1);
     clearTimeout(grace);
     this.state = "STOPPED";
   }
@@ -108,6 +109,9 @@ export class Worker {
         await new Promise<void>((r) => (this.slotFreed = r));
         continue;
       }
+      // A finished attempt frees its slot while its result travels to the server; past one slot's
+      // worth of unanswered results, a slow server slows polling instead of piling them up.
+      await this.reporter.below(2 * concurrency);
       try {
         const { assignments } = await this.client.pollTasks(
           {
