@@ -8,6 +8,10 @@ export interface Config {
   databaseUrl?: string;
   /** Where `taskplane dev` keeps its embedded Postgres. */
   dataDir: string;
+  /** etcd endpoints for scheduler leadership; unset means this process always leads (single node). */
+  etcdEndpoints?: string[];
+  /** The leadership lease's time-to-live in seconds. */
+  leaderTtlSeconds: number;
   otlpEndpoint?: string;
   logLevel: string;
   scheduler: SchedulerOptions;
@@ -22,6 +26,7 @@ export interface ConfigFlags {
   dataDir?: string;
   otlpEndpoint?: string;
   logLevel?: string;
+  etcd?: string;
 }
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -32,6 +37,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     port,
     databaseUrl: flags.database ?? env.TASKPLANE_DATABASE_URL ?? env.DATABASE_URL,
     dataDir: flags.dataDir ?? env.TASKPLANE_DATA_DIR ?? ".taskplane",
+    etcdEndpoints: (flags.etcd ?? env.TASKPLANE_ETCD_ENDPOINTS)?.split(",").map((e) => e.trim()).filter(Boolean),
+    leaderTtlSeconds: Number(env.TASKPLANE_LEADER_TTL_SECONDS ?? 10),
     otlpEndpoint: flags.otlpEndpoint ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     logLevel: flags.logLevel ?? env.TASKPLANE_LOG_LEVEL ?? "info",
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS },

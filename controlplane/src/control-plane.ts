@@ -1,9 +1,11 @@
 // Wiring: store, queue, scheduler, dispatch and API for one control-plane process.
+import { hostname } from "node:os";
 import { pino, type Logger } from "pino";
 import { taskService } from "./api/task-service.js";
 import { workerService } from "./api/worker-service.js";
 import type { Config } from "./config.js";
 import type { Leadership } from "./coordination/leadership.js";
+import { EtcdLeadership } from "./coordination/etcd-leadership.js";
 import { SingleNodeLeadership } from "./coordination/single-node-leadership.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { InProcessRunQueue } from "./dispatch/in-process-queue.js";
@@ -26,13 +28,23 @@ export interface ControlPlaneDeps {
   leadership?: Leadership;
 }
 
+function leadershipFor(config: Config, logger: Logger): Leadership {
+  if (!config.etcdEndpoints?.length) return new SingleNodeLeadership();
+  return new EtcdLeadership({
+    endpoints: config.etcdEndpoints,
+    ttlSeconds: config.leaderTtlSeconds,
+    candidate: `${hostname()}:${process.pid}:${config.port}`,
+    logger,
+  });
+}
+
 export async function startControlPlane(config: Config, deps: ControlPlaneDeps = {}): Promise<ControlPlane> {
   if (!config.databaseUrl) throw new Error("no database URL: pass --database or set TASKPLANE_DATABASE_URL");
   const logger = deps.logger ?? pino({ level: config.logLevel });
   const clock = deps.clock ?? systemClock;
   const store = await PgStore.open({ url: config.databaseUrl });
   const queue = new InProcessRunQueue();
-  const leadership = deps.leadership ?? new SingleNodeLeadership();
+  const leadership = deps.leadership ?? leadershipFor(config, logger);
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger }, config.scheduler);
   const dispatcher = new Dispatcher(queue, store, clock);
   const tasks = new TaskOperations(store, clock, scheduler);

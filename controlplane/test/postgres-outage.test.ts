@@ -13,7 +13,7 @@ describe("Postgres outage", () => {
 
   beforeAll(async () => {
     postgres = await startOwnTestPostgres();
-    tp = await startTestControlPlane({ misfireMs: 60_000 }, postgres.url);
+    tp = await startTestControlPlane({ misfireMs: 60_000 }, { serverUrl: postgres.url });
     tp.worker({ handlers: { "outage.work": async () => "done" } });
   });
   afterAll(async () => {

@@ -11,5 +11,7 @@ export interface Lease {
 export interface Leadership {
   /** Resolves once this node leads, or rejects when the signal aborts. */
   acquire(signal: AbortSignal): Promise<Lease>;
+  /** Gives up leadership (after a lost lease or a refused write) so another node can lead. */
+  release(): Promise<void>;
   close(): Promise<void>;
 }

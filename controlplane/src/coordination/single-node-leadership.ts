@@ -8,6 +8,8 @@ export class SingleNodeLeadership implements Leadership {
     return { token: 1n, lost: this.lost.signal };
   }
 
+  async release(): Promise<void> {}
+
   async close(): Promise<void> {
     this.lost.abort();
   }

@@ -1,14 +1,15 @@
 // The scheduler: while this node leads, keeps the runs due in the next window in a timer heap,
 // fires each batch on time (one transaction per batch), hands queued runs to dispatch, and
 // sweeps timed-out attempts. Postgres stays the source of truth: the heap is only a cache of
-// the due window, reloaded from the runs_due index.
+// the due window, reloaded from the runs_due index. Every write runs under the term's fencing
+// token; a refused write, like a lost lease, ends the term, and the node campaigns again.
 import type { Logger } from "pino";
-import type { Leadership } from "../coordination/leadership.js";
+import type { Lease, Leadership } from "../coordination/leadership.js";
 import type { RunQueue } from "../dispatch/run-queue.js";
 import type { Clock } from "../domain/clock.js";
 import type { DueNotifier } from "../domain/due-notifier.js";
 import { decideAfterFailure } from "../domain/failure-decision.js";
-import type { DueRun, FirePlan, Store } from "../store/store.js";
+import { FencedWriteError, type DueRun, type FirePlan, type Store } from "../store/store.js";
 import { emptyPlan, needsOverlapCheck, planFires, settledAhead } from "./fire-plan.js";
 import { firstFireTime, nextFireTime } from "./fire-times.js";
 import { newRun } from "../domain/new-run.js";
@@ -44,7 +45,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
 
 export class Scheduler implements DueNotifier {
   /** Keyed by when each run fires: its due time, or a little before for runs settled ahead. */
-  private readonly heap = new MinHeap<DueRun>((r) => this.fireAt(r));
+  private heap = this.newHeap();
   /** Runs in the heap or being fired: not to be loaded again. */
   private readonly tracked = new Set<string>();
   private timer?: NodeJS.Timeout;
@@ -52,7 +53,9 @@ export class Scheduler implements DueNotifier {
   private reloading?: Promise<void>;
   private reloadRequested = false;
   private readonly stopped = new AbortController();
-  private leading?: AbortSignal;
+  /** The current term of leadership: its fencing token, and a signal that ends it. */
+  private term?: { token: bigint; signal: AbortSignal; end: (reason: unknown) => void };
+  private campaigning?: Promise<void>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly decide;
 
@@ -63,17 +66,60 @@ export class Scheduler implements DueNotifier {
     this.decide = decideAfterFailure(deps.clock);
   }
 
-  /** Campaigns for leadership and schedules while leading. */
-  async start(): Promise<void> {
-    const lease = await this.deps.leadership.acquire(this.stopped.signal);
-    this.leading = AbortSignal.any([lease.lost, this.stopped.signal]);
+  /** Campaigns for leadership and schedules while leading, term after term, until stopped. */
+  start(): Promise<void> {
+    this.campaigning ??= this.campaign();
+    return this.campaigning;
+  }
+
+  private async campaign(): Promise<void> {
+    while (!this.stopped.signal.aborted) {
+      let lease: Lease;
+      try {
+        lease = await this.deps.leadership.acquire(this.stopped.signal);
+      } catch (e) {
+        if (this.stopped.signal.aborted) return;
+        throw e;
+      }
+      await this.lead(lease);
+      await this.deps.leadership.release().catch((e) => this.deps.logger.warn({ err: e }, "releasing leadership failed"));
+    }
+  }
+
+  private async lead(lease: Lease): Promise<void> {
+    const end = new AbortController();
+    const signal = AbortSignal.any([lease.lost, end.signal, this.stopped.signal]);
+    this.term = { token: lease.token, signal, end: (reason) => end.abort(reason) };
     this.deps.logger.info({ token: lease.token.toString() }, "scheduler leading");
-    await this.repairSchedules();
-    await this.restoreQueued();
-    if (!this.active) return;
-    this.loop(this.options.reloadIntervalMs, () => this.requestReload());
-    this.loop(this.options.sweepIntervalMs, () => this.sweep());
-    this.requestReload();
+    try {
+      await this.repairSchedules();
+      await this.restoreQueued();
+      this.loop(this.options.reloadIntervalMs, () => this.requestReload());
+      this.loop(this.options.sweepIntervalMs, () => this.sweep());
+      this.requestReload();
+      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+    } catch (e) {
+      this.stepDown(e);
+    } finally {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      await this.reloading;
+      await Promise.allSettled([...this.inFlight]);
+      this.heap = this.newHeap();
+      this.tracked.clear();
+      this.deps.logger.info({ token: lease.token.toString(), reason: String(signal.reason ?? "") }, "scheduler stopped leading");
+    }
+  }
+
+  /** Ends the term: after a refused (fenced) write, or anything else that makes leading unsafe. */
+  private stepDown(reason: unknown): void {
+    this.deps.logger.warn({ err: reason }, "stepping down as scheduler leader");
+    this.term?.end(reason);
+  }
+
+  private newHeap(): MinHeap<DueRun> {
+    return new MinHeap<DueRun>((r) => this.fireAt(r));
   }
 
   runsDue(times: Date[]): void {
@@ -83,18 +129,22 @@ export class Scheduler implements DueNotifier {
 
   async stop(): Promise<void> {
     this.stopped.abort();
-    clearTimeout(this.timer);
-    await this.reloading;
-    await Promise.allSettled([...this.inFlight]);
+    await this.campaigning?.catch(() => {});
   }
 
   private get active(): boolean {
-    return this.leading !== undefined && !this.leading.aborted;
+    return this.term !== undefined && !this.term.signal.aborted;
+  }
+
+  /** The current term's fencing token; every scheduler write carries it. */
+  private get fence(): bigint {
+    return this.term!.token;
   }
 
   private loop(intervalMs: number, tick: () => unknown): void {
+    const signal = this.term!.signal;
     const timer = setInterval(() => this.active && tick(), intervalMs);
-    this.stopped.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    signal.addEventListener("abort", () => clearInterval(timer), { once: true });
   }
 
   /**
@@ -112,7 +162,7 @@ export class Scheduler implements DueNotifier {
       if (next) plan.next.push(newRun(task, next, "SCHEDULE"));
       plan.tasks.push({ taskId: task.id, nextFireTime: next, completed: !next });
     }
-    await this.deps.store.applyFirePlan(plan, now);
+    await this.deps.store.applyFirePlan(plan, now, this.fence);
     this.deps.logger.warn({ tasks: orphans.length }, "restored the next fire of recurring tasks that had none");
   }
 
@@ -209,7 +259,8 @@ export class Scheduler implements DueNotifier {
       for (const run of ready) recordRunStep("run.fire", run.traceparent, { "taskplane.run_id": run.id }, now);
       if (plan.next.length > 0) this.requestReload();
     } catch (e) {
-      this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
+      if (e instanceof FencedWriteError) this.stepDown(e);
+      else this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
     } finally {
       for (const run of batch) this.tracked.delete(run.id);
     }
@@ -219,9 +270,9 @@ export class Scheduler implements DueNotifier {
   private async applyUntilWritten(plan: FirePlan, now: Date) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deps.store.applyFirePlan(plan, now);
+        return await this.deps.store.applyFirePlan(plan, now, this.fence);
       } catch (e) {
-        if (!this.active) throw e;
+        if (!this.active || e instanceof FencedWriteError) throw e;
         this.deps.logger.error({ err: e, attempt }, "writing a fire failed; retrying");
         await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** attempt)));
       }
@@ -230,13 +281,14 @@ export class Scheduler implements DueNotifier {
 
   private async sweep(): Promise<void> {
     try {
-      const timedOut = await this.deps.store.timeOutAttempts(this.deps.clock.now(), 1_000, this.decide);
+      const timedOut = await this.deps.store.timeOutAttempts(this.deps.clock.now(), 1_000, this.decide, this.fence);
       if (timedOut > 0) {
         this.deps.logger.info({ attempts: timedOut }, "attempts timed out");
         this.requestReload();
       }
     } catch (e) {
-      this.deps.logger.error({ err: e }, "timeout sweep failed");
+      if (e instanceof FencedWriteError) this.stepDown(e);
+      else this.deps.logger.error({ err: e }, "timeout sweep failed");
     }
   }
 }

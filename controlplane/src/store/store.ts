@@ -119,6 +119,17 @@ export type HeartbeatOutcome =
   | { ok: true; cancelRequested: boolean; leaseExpiresAt: Date }
   | { ok: false; refusal: "not_found" | "stale" };
 
+/** A scheduler write refused because a newer leader's fencing token is in force. */
+export class FencedWriteError extends Error {
+  constructor(
+    readonly token: bigint,
+    readonly current: bigint,
+  ) {
+    super(`scheduler write with fencing token ${token} refused: token ${current} is in force`);
+    this.name = "FencedWriteError";
+  }
+}
+
 export interface Store {
   // Tasks
   createTasks(items: { task: Task; firstRun?: NewRun }[]): Promise<{ task: Task; firstRun?: Run; existing: boolean }[]>;
@@ -150,10 +161,11 @@ export interface Store {
   dueRuns(until: Date, limit: number): Promise<DueRun[]>;
   queuedRuns(limit: number): Promise<DispatchRun[]>;
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;
-  applyFirePlan(plan: FirePlan, now: Date): Promise<DispatchRun[]>;
+  /** Applies a fire plan under the leader's fencing token (FencedWriteError when stale). */
+  applyFirePlan(plan: FirePlan, now: Date, fence: bigint): Promise<DispatchRun[]>;
   /** Active recurring tasks with no pending scheduled fire (a fire whose next run was never written), with their latest fire. */
   recurringTasksWithoutNextRun(limit: number): Promise<{ task: Task; lastScheduledTime?: Date }[]>;
-  timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure): Promise<number>;
+  timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint): Promise<number>;
 
   // Workers
   /** Starts, at `startTime`, the next attempt of each pending run due by then; runs no longer pending are left out. */

@@ -20,12 +20,20 @@ export interface TestControlPlane {
   restart(): Promise<void>;
 }
 
+export interface TestControlPlaneOptions {
+  /** The Postgres server to create a fresh database on [the test run's]. */
+  serverUrl?: string;
+  /** An existing database instead, e.g. to run a second replica on it. */
+  databaseUrl?: string;
+  config?: Partial<Config>;
+}
+
 export async function startTestControlPlane(
   overrides: Partial<Config["scheduler"]> = {},
-  serverUrl: string = inject("pgUrl"),
+  options: TestControlPlaneOptions = {},
 ): Promise<TestControlPlane> {
-  const databaseUrl = await createTestDatabase(serverUrl);
-  const config: Config = { ...loadConfig({ port: 0 }, {}), databaseUrl };
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase(options.serverUrl ?? inject("pgUrl")));
+  const config: Config = { ...loadConfig({ port: 0 }, {}), databaseUrl, ...options.config };
   config.scheduler = { ...config.scheduler, sweepIntervalMs: 100, ...overrides };
   const logger = pino({ level: process.env.TASKPLANE_TEST_LOG ?? "silent" });
   const workers: Worker[] = [];

@@ -18,6 +18,7 @@ import * as runs from "./run-queries.js";
 import * as tasks from "./task-queries.js";
 import * as workers from "./worker-queries.js";
 import { migrate } from "../migrate.js";
+import { raiseFence } from "./fence-queries.js";
 
 export interface PgStoreOptions {
   url: string;
@@ -122,8 +123,9 @@ export class PgStore implements Store {
     return runs.selectTasksWithActiveRuns(this.pool, taskIds, exceptRunIds);
   }
 
-  async applyFirePlan(plan: FirePlan, now: Date) {
+  async applyFirePlan(plan: FirePlan, now: Date, fence: bigint) {
     return inTransaction(this.pool, async (db) => {
+      await raiseFence(db, fence);
       await runs.cancelRunsOfTasks(
         db,
         plan.cancelPrevious.map((c) => c.taskId),
@@ -145,8 +147,9 @@ export class PgStore implements Store {
     return tasks.selectRecurringTasksWithoutNextRun(this.pool, limit);
   }
 
-  async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure) {
+  async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint) {
     return inTransaction(this.pool, async (db) => {
+      await raiseFence(db, fence);
       const expired = await workers.lockExpiredAttempts(db, now, limit);
       const failures = expired.map((row) => {
         const error = row.deadline_at <= now

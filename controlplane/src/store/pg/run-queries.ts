@@ -2,6 +2,7 @@
 import type { LogEntry, Page, Run } from "../../domain/model.js";
 import type { DispatchRun, DueRun, NewRun, RunFilter } from "../store.js";
 import type { Queryable } from "./db.js";
+import { FENCE_TOKEN_SQL } from "./fence-queries.js";
 import {
   decodePageToken,
   encodePageToken,
@@ -25,10 +26,11 @@ export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()
   if (runs.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent,
-                       payload_override, reason, fire_time, end_time)
+                       payload_override, reason, fire_time, end_time, fence_token)
      SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time, u.scheduled_time, u.max_attempts,
             u.traceparent, u.payload_override, u.reason,
-            CASE WHEN u.state = 'QUEUED' THEN $13::timestamptz END, CASE WHEN u.state = 'SKIPPED' THEN $13::timestamptz END
+            CASE WHEN u.state = 'QUEUED' THEN $13::timestamptz END, CASE WHEN u.state = 'SKIPPED' THEN $13::timestamptz END,
+            NULLIF(current_setting('taskplane.fence', true), '')::bigint
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[],
                    $10::bytea[], $11::text[], $12::text[])
          AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason)
@@ -97,7 +99,7 @@ export async function cancelRunsOfTasks(
     `UPDATE runs SET
         state = CASE WHEN state = 'RUNNING' THEN state ELSE $6 END,
         cancel_requested = cancel_requested OR state = 'RUNNING',
-        reason = $2, end_time = CASE WHEN state = 'RUNNING' THEN end_time ELSE $3 END
+        reason = $2, end_time = CASE WHEN state = 'RUNNING' THEN end_time ELSE $3 END, fence_token = ${FENCE_TOKEN_SQL}
       WHERE task_id = ANY($1::uuid[])
         AND (state = ANY($4::text[]) OR (state = 'RUNNING' AND NOT $5::boolean))
         AND NOT (id = ANY($7::uuid[]))
@@ -248,7 +250,7 @@ export async function selectTasksWithActiveRuns(db: Queryable, taskIds: string[]
 export async function queueRuns(db: Queryable, runIds: string[], now: Date): Promise<DispatchRun[]> {
   if (runIds.length === 0) return [];
   const { rows } = await db.query<DispatchRow>(
-    `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, GREATEST($2::timestamptz, due_time))
+    `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, GREATEST($2::timestamptz, due_time)), fence_token = ${FENCE_TOKEN_SQL}
       WHERE id = ANY($1::uuid[]) AND state IN ('SCHEDULED', 'RETRYING')
       RETURNING ${DISPATCH_COLUMNS}`,
     [runIds, now],
@@ -265,7 +267,7 @@ export async function endPendingRuns(
 ): Promise<void> {
   if (ends.length === 0) return;
   await db.query(
-    `UPDATE runs r SET state = $3, reason = u.reason, end_time = $4
+    `UPDATE runs r SET state = $3, reason = u.reason, end_time = $4, fence_token = ${FENCE_TOKEN_SQL}
        FROM unnest($1::uuid[], $2::text[]) AS u(id, reason)
       WHERE r.id = u.id AND r.state IN ('SCHEDULED', 'RETRYING', 'QUEUED')`,
     [ends.map((e) => e.runId), ends.map((e) => e.reason), state, now],

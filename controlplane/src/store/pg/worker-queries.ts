@@ -3,6 +3,7 @@
 import type { Assignment, AttemptOutcome, RetryPolicy, RunError } from "../../domain/model.js";
 import type { AttemptFailure, AttemptSuccess, DecideAfterFailure, FailedAttempt, FailureDecision, ReportOutcome } from "../store.js";
 import type { Queryable } from "./db.js";
+import { FENCE_TOKEN_SQL } from "./fence-queries.js";
 import { priorityFromDb } from "./rows.js";
 
 // An attempt's lease: the next heartbeat deadline, or the start-to-close deadline when the task has no heartbeat timeout.
@@ -164,7 +165,7 @@ export async function applyFailures(
   await db.query(
     `UPDATE runs r SET state = u.state, due_time = COALESCE(u.due_time, r.due_time), error = u.error,
             end_time = CASE WHEN u.state = 'RETRYING' THEN NULL ELSE $7::timestamptz END, lease_expires_at = NULL,
-            attempts = ${END_ATTEMPT_SQL("u.outcome", "$7::timestamptz", "u.error")}
+            attempts = ${END_ATTEMPT_SQL("u.outcome", "$7::timestamptz", "u.error")}, fence_token = ${FENCE_TOKEN_SQL}
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[])
          AS u(id, attempt, state, due_time, error, outcome)
       WHERE r.id = u.id AND r.attempt = u.attempt AND r.state = 'RUNNING'`,
