@@ -1,17 +1,13 @@
 // Shared bench plumbing: fresh databases, the control plane as a child process, SDK workers,
 // bounded waits, resource meters, statistics and plain-text tables.
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { TaskplaneClient, Worker, type Handler, type TaskSpecInit } from "@taskplane/sdk";
 import { createTestDatabase } from "../../controlplane/test/harness/postgres.js";
-import { freePort } from "../../controlplane/src/free-port.js";
+import type { ControlPlaneProcess } from "../../controlplane/test/harness/control-plane-process.js";
+export { startControlPlaneProcess as startControlPlane } from "../../controlplane/test/harness/control-plane-process.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BIN = fileURLToPath(new URL("../../controlplane/bin/taskplane.js", import.meta.url));
 
 /** What a scenario hands back to run.ts: figures for BENCH_RESULT and any FAIL reasons. */
 export interface ScenarioResult {
@@ -62,79 +58,6 @@ export async function freshDatabase(serverUrl: string): Promise<{ url: string; d
   const url = await createTestDatabase(serverUrl);
   const name = new URL(url).pathname.slice(1);
   return { url, drop: () => withPg(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
-}
-
-export interface ProcessOutput {
-  lines: string[];
-  total: number;
-}
-
-export interface ControlPlaneProcess {
-  address: string;
-  client: TaskplaneClient;
-  pid: number;
-  /** What it printed (first 500 lines, and how many in all); at --log-level warn each line is a warning or an error. */
-  output: ProcessOutput;
-  /** "running", or how it exited. */
-  status(): string;
-  /** SIGTERM, then wait (bounded) for the exit. */
-  stop(): Promise<{ code: number | null; signal: string | null; stopMs: number; killed: boolean }>;
-}
-
-// Last resort if the bench dies between start and stop: no orphaned control planes.
-const liveChildren = new Set<ChildProcess>();
-process.on("exit", () => liveChildren.forEach((c) => c.kill("SIGTERM")));
-
-export async function startControlPlane(databaseUrl: string): Promise<ControlPlaneProcess> {
-  const port = await freePort();
-  const args = [BIN, "serve", "--database", databaseUrl, "--port", String(port), "--log-level", "warn"];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  liveChildren.add(child);
-  const output: ProcessOutput = { lines: [], total: 0 };
-  for (const stream of [child.stdout, child.stderr])
-    createInterface({ input: stream }).on("line", (l) => output.total++ < 500 && output.lines.push(l));
-  let exitInfo: { code: number | null; signal: string | null } | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", (code, signal) => {
-      exitInfo = { code, signal };
-      liveChildren.delete(child);
-      resolve();
-    }),
-  );
-  const address = `http://127.0.0.1:${port}`;
-  const client = new TaskplaneClient({ address, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } });
-  const stop = async () => {
-    const t0 = Date.now();
-    let killed = false;
-    if (!exitInfo) {
-      child.kill("SIGTERM");
-      // The server's own grace is 10 s; past 20 s something is wrong and SIGKILL ends it.
-      const timer = setTimeout(() => ((killed = true), child.kill("SIGKILL")), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    return { ...exitInfo!, stopMs: Date.now() - t0, killed };
-  };
-  try {
-    await waitUntil(
-      "the control plane to answer ListTasks",
-      async () => {
-        if (exitInfo) throw new Error(`control plane exited early (${JSON.stringify(exitInfo)}):\n${output.lines.join("\n")}`);
-        return client.list({ pageSize: 1 }).then(
-          () => true,
-          () => false,
-        );
-      },
-      (ok) => ok,
-      30_000,
-      100,
-    );
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  const status = () => (exitInfo ? `exited (${JSON.stringify(exitInfo)})` : "running");
-  return { address, client, pid: child.pid!, output, status, stop };
 }
 
 /** Collects worker warnings: a count and the first few distinct messages. */

@@ -71,9 +71,8 @@ export class EtcdLeadership implements Leadership {
     let lastAnswer = Date.now();
     lease.on("keepaliveSucceeded", () => (lastAnswer = Date.now()));
     lease.on("lost", (err) => lost.abort(err));
-    const monitor = setInterval(() => {
-      if (Date.now() - lastAnswer > this.ttl * 1000 * SILENCE_SHARE) lost.abort(new Error("no keep-alive answer from etcd"));
-    }, 200);
+    const silent = () => Date.now() - lastAnswer > this.ttl * 1000 * SILENCE_SHARE;
+    const monitor = setInterval(() => silent() && lost.abort(new Error("no keep-alive answer from etcd")), 200);
     this.current = { lease, monitor };
     const id = await lease.grant();
     const key = `${this.prefix}${id}`;
@@ -82,7 +81,7 @@ export class EtcdLeadership implements Leadership {
     await this.waitUntilFirst(key, token, signal, lost.signal);
     lastAnswer = Date.now();
     this.options.logger.info({ token: token.toString(), key }, "elected scheduler leader");
-    return { token, lost: lost.signal };
+    return { token, lost: lost.signal, held: () => !lost.signal.aborted && !silent() };
   }
 
   /** Waits until `key` has the lowest create revision under the prefix. */

@@ -6,6 +6,11 @@ export interface Lease {
   token: bigint;
   /** Aborts when this node stops leading. */
   lost: AbortSignal;
+  /**
+   * Whether the lease is known to be held right now. Checked before acting on a decision, since
+   * a process that was paused (SIGSTOP, a long GC) may run a timer before it notices `lost`.
+   */
+  held(): boolean;
 }
 
 export interface Leadership {

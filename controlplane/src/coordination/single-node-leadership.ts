@@ -5,7 +5,7 @@ export class SingleNodeLeadership implements Leadership {
   private readonly lost = new AbortController();
 
   async acquire(): Promise<Lease> {
-    return { token: 1n, lost: this.lost.signal };
+    return { token: 1n, lost: this.lost.signal, held: () => !this.lost.signal.aborted };
   }
 
   async release(): Promise<void> {}

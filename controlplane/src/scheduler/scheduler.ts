@@ -54,7 +54,7 @@ export class Scheduler implements DueNotifier {
   private reloadRequested = false;
   private readonly stopped = new AbortController();
   /** The current term of leadership: its fencing token, and a signal that ends it. */
-  private term?: { token: bigint; signal: AbortSignal; end: (reason: unknown) => void };
+  private term?: { token: bigint; signal: AbortSignal; held: () => boolean; end: (reason: unknown) => void };
   private campaigning?: Promise<void>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly decide;
@@ -89,7 +89,7 @@ export class Scheduler implements DueNotifier {
   private async lead(lease: Lease): Promise<void> {
     const end = new AbortController();
     const signal = AbortSignal.any([lease.lost, end.signal, this.stopped.signal]);
-    this.term = { token: lease.token, signal, end: (reason) => end.abort(reason) };
+    this.term = { token: lease.token, signal, held: lease.held, end: (reason) => end.abort(reason) };
     this.deps.logger.info({ token: lease.token.toString() }, "scheduler leading");
     try {
       await this.repairSchedules();
@@ -242,6 +242,8 @@ export class Scheduler implements DueNotifier {
           )
         : new Set<string>();
       const plan = planFires(batch, busy, now, { misfireMs: this.options.misfireMs });
+      // Runs go to workers before their fire is written, so check the lease is held right now.
+      if (!this.term!.held()) return this.stepDown(new Error("the leadership lease is not known to be held"));
       for (const next of plan.next) {
         next.traceparent ??= newRunTrace({ "taskplane.task_id": next.taskId, "taskplane.run_id": next.id });
       }

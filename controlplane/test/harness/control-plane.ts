@@ -7,6 +7,8 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { startControlPlane, type ControlPlane } from "../../src/control-plane.js";
 import { createTestDatabase } from "./postgres.js";
 
+export { eventually } from "./eventually.js";
+
 export interface TestControlPlane {
   plane: ControlPlane;
   address: string;
@@ -60,16 +62,3 @@ export async function startTestControlPlane(
   env.client = new TaskplaneClient({ address: env.address, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } });
   return env;
 }
-
-/** Polls `probe` until it returns a value that passes `done`, or fails after the timeout. */
-export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value, bigintSafe)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const bigintSafe = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value);
