@@ -3,7 +3,7 @@
 // process. Prints a table per scenario, then one `BENCH_RESULT {...}` JSON line; exits 1 on any FAIL.
 import os from "node:os";
 import { startTestPostgres, type TestPostgres } from "../controlplane/test/harness/postgres.js";
-import { PEER_REFERENCE, machineBusyPct, withPg, type ScenarioResult } from "./scenarios/common.js";
+import { PEER_REFERENCE, machineBusyPct, withDb, type ScenarioResult } from "./scenarios/common.js";
 import { lateness } from "./scenarios/lateness.js";
 import { throughput } from "./scenarios/throughput.js";
 
@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   const server = await postgres();
   const results: Record<string, ScenarioResult> = {};
   try {
-    const settings = await withPg(server.url, async (c) => {
+    const settings = await withDb(server.url, async (c) => {
       const show = async (name: string) => (await c.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]!;
       return { version: await show("server_version"), fsync: await show("fsync"), synchronous_commit: await show("synchronous_commit") };
     });

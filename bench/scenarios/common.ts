@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
 import { TaskplaneClient, Worker, type Handler, type TaskSpecInit } from "@taskplane/sdk";
+import { withDb } from "../../controlplane/test/harness/db.js";
 import { createTestDatabase } from "../../controlplane/test/harness/postgres.js";
 import type { ControlPlaneProcess } from "../../controlplane/test/harness/control-plane-process.js";
 export { startControlPlaneProcess as startControlPlane } from "../../controlplane/test/harness/control-plane-process.js";
@@ -43,21 +44,13 @@ export async function waitUntil<T>(what: string, probe: () => T | Promise<T>, do
   }
 }
 
-export async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withDb };
 
 /** A new, empty database per scenario, dropped afterwards so a shared server is not littered. */
 export async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const url = await createTestDatabase(serverUrl);
   const name = new URL(url).pathname.slice(1);
-  return { url, drop: () => withPg(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  return { url, drop: () => withDb(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
 }
 
 /** Collects worker warnings: a count and the first few distinct messages. */
@@ -143,7 +136,7 @@ export function startMeter(controlPlanePid: number): () => Usage {
 
 /** Run counts in Postgres, for the FAIL checks: every run SUCCEEDED on its first attempt. */
 export async function verifyRuns(databaseUrl: string, expected: number): Promise<{ counts: Record<string, number>; failures: string[] }> {
-  const { rows } = await withPg(databaseUrl, (c) =>
+  const { rows } = await withDb(databaseUrl, (c) =>
     c.query<{ runs: number; succeeded: number; first_attempt: number; attempts: number }>(
       `SELECT count(*)::int AS runs,
               count(*) FILTER (WHERE state = 'SUCCEEDED')::int AS succeeded,

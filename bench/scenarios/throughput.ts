@@ -21,7 +21,7 @@ import {
   verifyRuns,
   waitUntil,
   warnIfUncleanExit,
-  withPg,
+  withDb,
   type ScenarioResult,
   type Usage,
 } from "./common.js";
@@ -75,7 +75,7 @@ export async function throughput(serverUrl: string): Promise<ScenarioResult> {
 
 /** Each job's durable minimum: one row written, then one row updated, batched, over one connection. */
 async function durabilityFloor(databaseUrl: string) {
-  return withPg(databaseUrl, async (c) => {
+  return withDb(databaseUrl, async (c) => {
     await c.query(`CREATE TABLE bench_floor (id uuid PRIMARY KEY, state text NOT NULL, updated_at timestamptz NOT NULL)`);
     const ids = Array.from({ length: TASKS }, () => randomUUID());
     const t0 = performance.now();

@@ -1,10 +1,10 @@
 // Two control planes on one Postgres with etcd leadership: only the leader schedules, a follower
 // takes over when the leader stops, and a scheduler whose fencing token is stale writes nothing.
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunState, schedules } from "@taskplane/sdk";
 import { FencedWriteError, type FirePlan } from "../src/store/store.js";
 import { PgStore } from "../src/store/pg/pg-store.js";
+import { fenceToken, withDb } from "./harness/db.js";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
 import { startTestEtcd, type TestEtcd } from "./harness/etcd.js";
 
@@ -83,19 +83,3 @@ describe("replicas with etcd leadership", () => {
     }
   });
 });
-
-async function withDb<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
-
-/** The fencing token in force: the current leader's. */
-async function fenceToken(url: string): Promise<number> {
-  return withDb(url, async (db) => Number((await db.query<{ token: string }>("SELECT token FROM scheduler_fence")).rows[0]!.token));
-}
-

@@ -1,10 +1,10 @@
 // Leader faults with real processes: two `taskplane serve --etcd` replicas on one Postgres; the
 // leader is killed (SIGKILL) or paused past its lease (SIGSTOP, then SIGCONT). Afterwards, from
 // Postgres: every scheduled time has exactly one run, no fire was lost, and fence tokens grew.
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { RunState, schedules, Worker } from "@taskplane/sdk";
 import { startControlPlaneProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
+import { fenceToken, withDb } from "../harness/db.js";
 import { eventually } from "../harness/eventually.js";
 import { startTestEtcd, type TestEtcd } from "../harness/etcd.js";
 import { createTestDatabase } from "../harness/postgres.js";
@@ -113,20 +113,6 @@ describe("leader faults", () => {
 
 const scheduledMs = (r: { scheduledTime?: { seconds: bigint; nanos: number } }) =>
   Number(r.scheduledTime!.seconds) * 1000 + r.scheduledTime!.nanos / 1e6;
-
-async function withDb<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
-
-async function fenceToken(url: string): Promise<bigint> {
-  return withDb(url, async (db) => BigInt((await db.query<{ token: string }>("SELECT token FROM scheduler_fence")).rows[0]!.token));
-}
 
 /** When the first run scheduled after `since` was fired, as Postgres recorded it. */
 async function firstFireAfter(url: string, taskId: string, since: number): Promise<number> {
