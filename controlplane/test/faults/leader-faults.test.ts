@@ -111,6 +111,44 @@ describe("leader faults", () => {
   });
 });
 
+describe("etcd outages", () => {
+  // Runs in its own describe so the etcd it kills serves no other test.
+  it("keeps at most one leader through a short and a long etcd outage, and scheduling resumes", async () => {
+    const etcd = await startTestEtcd();
+    const databaseUrl = await createTestDatabase(inject("pgUrl"));
+    const started: ControlPlaneProcess[] = [];
+    const running: Worker[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const cp = await startControlPlaneProcess(databaseUrl, {
+          flags: ["--etcd", etcd.endpoint],
+          env: { TASKPLANE_LEADER_TTL_SECONDS: String(TTL_SECONDS) },
+        });
+        started.push(cp);
+        const w = Worker.create({ address: cp.address, handlers: { "fault.tick": async () => "tick" }, handleSignals: false, pollWaitMs: 1_000, onWarning: () => {} });
+        running.push(w);
+        void w.run();
+      }
+      const client = started[0]!.client;
+      const { task } = await client.createTask({ type: "fault.tick", schedule: schedules.every(1_000) });
+      const succeededAfter = (t: number) =>
+        eventually(() => client.runs({ taskId: task!.id, state: RunState.SUCCEEDED, pageSize: 200 }), (r) => r.runs.some((x) => scheduledMs(x) > t), 30_000);
+      await succeededAfter(Date.now());
+      for (const outageMs of [500, 5_000]) {
+        await etcd.kill();
+        await new Promise((r) => setTimeout(r, outageMs));
+        await etcd.start();
+        await succeededAfter(Date.now());
+      }
+      await expectOneRunPerSecond(databaseUrl, task!.id);
+    } finally {
+      await Promise.allSettled(running.map((w) => w.shutdown()));
+      await Promise.allSettled(started.map((p) => p.stop()));
+      await etcd.stop();
+    }
+  });
+});
+
 const scheduledMs = (r: { scheduledTime?: { seconds: bigint; nanos: number } }) =>
   Number(r.scheduledTime!.seconds) * 1000 + r.scheduledTime!.nanos / 1e6;
 
