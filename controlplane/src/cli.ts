@@ -32,6 +32,7 @@ serverFlags(program.command("serve"))
   .description("run a control plane against an existing Postgres")
   .option("--database <url>", "Postgres URL (TASKPLANE_DATABASE_URL)")
   .option("--etcd <endpoints>", "comma-separated etcd endpoints for scheduler leadership across replicas (TASKPLANE_ETCD_ENDPOINTS)")
+  .option("--nats <servers>", "comma-separated NATS servers for dispatch over JetStream across replicas (TASKPLANE_NATS_SERVERS)")
   .action(async (flags: ConfigFlags) => {
     const config = loadConfig(flags);
     await run(config, pino({ level: config.logLevel }), async () => {}, false);

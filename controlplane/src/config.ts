@@ -12,6 +12,8 @@ export interface Config {
   etcdEndpoints?: string[];
   /** The leadership lease's time-to-live in seconds. */
   leaderTtlSeconds: number;
+  /** NATS servers for dispatch over JetStream; unset means in-process dispatch (single node). */
+  natsServers?: string[];
   otlpEndpoint?: string;
   logLevel: string;
   scheduler: SchedulerOptions;
@@ -27,7 +29,10 @@ export interface ConfigFlags {
   otlpEndpoint?: string;
   logLevel?: string;
   etcd?: string;
+  nats?: string;
 }
+
+const list = (value: string | undefined) => value?.split(",").map((e) => e.trim()).filter(Boolean);
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(flags.port ?? env.TASKPLANE_PORT ?? 7070);
@@ -37,8 +42,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     port,
     databaseUrl: flags.database ?? env.TASKPLANE_DATABASE_URL ?? env.DATABASE_URL,
     dataDir: flags.dataDir ?? env.TASKPLANE_DATA_DIR ?? ".taskplane",
-    etcdEndpoints: (flags.etcd ?? env.TASKPLANE_ETCD_ENDPOINTS)?.split(",").map((e) => e.trim()).filter(Boolean),
+    etcdEndpoints: list(flags.etcd ?? env.TASKPLANE_ETCD_ENDPOINTS),
     leaderTtlSeconds: Number(env.TASKPLANE_LEADER_TTL_SECONDS ?? 10),
+    natsServers: list(flags.nats ?? env.TASKPLANE_NATS_SERVERS),
     otlpEndpoint: flags.otlpEndpoint ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     logLevel: flags.logLevel ?? env.TASKPLANE_LOG_LEVEL ?? "info",
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS },

@@ -9,6 +9,8 @@ import { EtcdLeadership } from "./coordination/etcd-leadership.js";
 import { SingleNodeLeadership } from "./coordination/single-node-leadership.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { InProcessRunQueue } from "./dispatch/in-process-queue.js";
+import { JetStreamRunQueue } from "./dispatch/jetstream-queue.js";
+import type { RunQueue } from "./dispatch/run-queue.js";
 import { systemClock, type Clock } from "./domain/clock.js";
 import { RunReports } from "./domain/run-reports.js";
 import { TaskOperations } from "./domain/task-operations.js";
@@ -43,7 +45,9 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const logger = deps.logger ?? pino({ level: config.logLevel });
   const clock = deps.clock ?? systemClock;
   const store = await PgStore.open({ url: config.databaseUrl });
-  const queue = new InProcessRunQueue();
+  const queue: RunQueue = config.natsServers?.length
+    ? await JetStreamRunQueue.connect({ servers: config.natsServers, logger })
+    : new InProcessRunQueue();
   const leadership = deps.leadership ?? leadershipFor(config, logger);
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger }, config.scheduler);
   const dispatcher = new Dispatcher(queue, store, clock);

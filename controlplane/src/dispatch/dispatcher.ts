@@ -37,6 +37,7 @@ export class Dispatcher {
       // Runs cancelled or claimed elsewhere since they were queued are left out by the conditional claim.
       const ids = runs.map((r) => r.id);
       const claimed = await this.store.claimRuns(ids, request.workerId, new Date(startAt));
+      this.queue.settle(ids);
       // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
       const position = new Map(ids.map((id, i) => [id, i]));
       for (const a of claimed) {

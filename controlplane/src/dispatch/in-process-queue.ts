@@ -61,6 +61,15 @@ export class InProcessRunQueue implements RunQueue {
     this.serveWaiters();
   }
 
+  settle(): void {
+    // Nothing to acknowledge: a taken run has already left the queue.
+  }
+
+  /** Drops a waiting run, e.g. one a backend gives back to be served elsewhere. */
+  remove(runId: string): void {
+    this.waiting.delete(runId);
+  }
+
   waitingAmong(runIds: string[]): string[] {
     return runIds.filter((id) => this.waiting.has(id));
   }
@@ -155,6 +164,8 @@ export class InProcessRunQueue implements RunQueue {
     let bestKey: number[] = [Infinity, Infinity, Infinity];
     for (const lanes of candidates) {
       lanes.forEach((lane, priority) => {
+        // Removed runs are dropped lazily, when they reach the head of their lane.
+        while (lane.peek() && !this.waiting.has(lane.peek()!.run.id)) lane.shift();
         const head = lane.peek();
         if (!head) return;
         const key = [head.run.dueTime.getTime() > now ? 1 : 0, head.readyAt < agedBefore ? -1 : priority, head.readyAt];

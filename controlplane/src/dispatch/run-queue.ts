@@ -15,6 +15,8 @@ export interface RunQueue {
   take(filter: TakeFilter, max: number, signal: AbortSignal): Promise<DispatchRun[]>;
   /** Those of these runs still waiting for a worker (not yet taken by a poll). */
   waitingAmong(runIds: string[]): string[];
+  /** Taken runs whose claim is written (or that are no longer pending): done with for good. */
+  settle(runIds: string[]): void;
   /** Puts taken runs back in front, e.g. when recording their claim failed. */
   putBack(runs: DispatchRun[]): void;
   /** Runs waiting per queue and priority. */

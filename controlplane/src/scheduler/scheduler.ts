@@ -32,6 +32,8 @@ export interface SchedulerOptions {
    * the due instant and receive it at that instant [100ms].
    */
   claimAheadMs: number;
+  /** A run QUEUED this long is handed to dispatch again, in case its message was lost [30s]. */
+  stuckQueuedMs: number;
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
@@ -41,6 +43,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   sweepIntervalMs: 500,
   reloadLimit: 10_000,
   claimAheadMs: 100,
+  stuckQueuedMs: 30_000,
 };
 
 export class Scheduler implements DueNotifier {
@@ -96,6 +99,7 @@ export class Scheduler implements DueNotifier {
       await this.restoreQueued();
       this.loop(this.options.reloadIntervalMs, () => this.requestReload());
       this.loop(this.options.sweepIntervalMs, () => this.sweep());
+      this.loop(this.options.stuckQueuedMs / 3, () => this.republishStuck());
       this.requestReload();
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
     } catch (e) {
@@ -170,6 +174,21 @@ export class Scheduler implements DueNotifier {
   private async restoreQueued(): Promise<void> {
     const queued = await this.deps.store.queuedRuns(100_000);
     this.deps.queue.push(queued);
+  }
+
+  /**
+   * Postgres is the outbox of dispatch: a run still QUEUED long after its fire goes to the queue
+   * again, so a lost message only delays it. A run still in flight is deduplicated by the queue.
+   */
+  private async republishStuck(): Promise<void> {
+    try {
+      const stuck = await this.deps.store.queuedRuns(10_000, new Date(this.deps.clock.now().getTime() - this.options.stuckQueuedMs));
+      if (stuck.length === 0) return;
+      this.deps.queue.push(stuck);
+      this.deps.logger.info({ runs: stuck.length }, "handed runs stuck in QUEUED to dispatch again");
+    } catch (e) {
+      this.deps.logger.error({ err: e }, "republishing stuck runs failed");
+    }
   }
 
   /** Coalesces reload requests: one reload at a time, and one more if asked meanwhile. */

@@ -159,7 +159,8 @@ export interface Store {
 
   // Scheduler
   dueRuns(until: Date, limit: number): Promise<DueRun[]>;
-  queuedRuns(limit: number): Promise<DispatchRun[]>;
+  /** QUEUED runs, oldest first; with `firedBefore`, only those fired before then (stuck ones). */
+  queuedRuns(limit: number, firedBefore?: Date): Promise<DispatchRun[]>;
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;
   /** Applies a fire plan under the leader's fencing token (FencedWriteError when stale). */
   applyFirePlan(plan: FirePlan, now: Date, fence: bigint): Promise<DispatchRun[]>;

@@ -115,8 +115,8 @@ export class PgStore implements Store {
     return runs.selectDueRuns(this.pool, until, limit);
   }
 
-  queuedRuns(limit: number) {
-    return runs.selectQueuedRuns(this.pool, limit);
+  queuedRuns(limit: number, firedBefore?: Date) {
+    return runs.selectQueuedRuns(this.pool, limit, firedBefore);
   }
 
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]) {

@@ -228,10 +228,11 @@ const dispatchRunFromRow = (r: DispatchRow): DispatchRun => ({
   traceparent: r.traceparent ?? undefined,
 });
 
-export async function selectQueuedRuns(db: Queryable, limit: number): Promise<DispatchRun[]> {
+export async function selectQueuedRuns(db: Queryable, limit: number, firedBefore?: Date): Promise<DispatchRun[]> {
   const { rows } = await db.query<DispatchRow>(
-    `SELECT ${DISPATCH_COLUMNS} FROM runs WHERE state = 'QUEUED' ORDER BY due_time LIMIT $1`,
-    [limit],
+    `SELECT ${DISPATCH_COLUMNS} FROM runs
+      WHERE state = 'QUEUED' AND ($2::timestamptz IS NULL OR fire_time < $2) ORDER BY due_time LIMIT $1`,
+    [limit, firedBefore ?? null],
   );
   return rows.map(dispatchRunFromRow);
 }
