@@ -54,3 +54,23 @@ describe("retry interceptor", () => {
     expect(server.calls()).toBe(1);
   });
 });
+
+describe("several addresses", () => {
+  it("fails over from a replica that is down to the next, and stays there", async () => {
+    const live = await serve([]);
+    const down = "http://127.0.0.1:1"; // nothing listens on port 1
+    const client = createClient(TaskService, createTransport({ address: [down, live.address], retry: { ...retry, maxAttempts: 1 } }));
+    expect((await client.getTask({ taskId: "t1" })).task!.id).toBe("t1");
+    expect((await client.getTask({ taskId: "t2" })).task!.id).toBe("t2");
+    expect(live.calls()).toBe(2);
+  });
+
+  it("does not fail over on an answer that is not UNAVAILABLE", async () => {
+    const first = await serve([Code.NotFound]);
+    const second = await serve([]);
+    const client = createClient(TaskService, createTransport({ address: [first.address, second.address], retry }));
+    const err = await client.getTask({ taskId: "t1" }).catch((e) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.NotFound);
+    expect(second.calls()).toBe(0);
+  });
+});

@@ -39,16 +39,44 @@ export const traceContextInterceptor: Interceptor = (next) => (req) => {
 };
 
 export interface ConnectionOptions {
-  /** The control plane's URL, e.g. http://127.0.0.1:7070. */
-  address: string;
+  /**
+   * The control plane's URL, e.g. http://127.0.0.1:7070, or several replicas' URLs: calls go to
+   * one until it is unavailable, then fail over to the next.
+   */
+  address: string | string[];
   retry?: RetryOptions;
   /** Extra interceptors, e.g. to add an authorization header. */
   interceptors?: Interceptor[];
 }
 
 export function createTransport(options: ConnectionOptions): Transport {
-  return createGrpcTransport({
-    baseUrl: options.address,
-    interceptors: [traceContextInterceptor, retryInterceptor(options.retry), ...(options.interceptors ?? [])],
-  });
+  const addresses = typeof options.address === "string" ? [options.address] : options.address;
+  if (addresses.length === 0) throw new Error("createTransport: give at least one address");
+  const transports = addresses.map((baseUrl) =>
+    createGrpcTransport({
+      baseUrl,
+      interceptors: [traceContextInterceptor, retryInterceptor(options.retry), ...(options.interceptors ?? [])],
+    }),
+  );
+  return transports.length === 1 ? transports[0]! : failoverTransport(transports);
+}
+
+/** Sends each call to the current replica; when it is unavailable, moves on to the next and tries there. */
+function failoverTransport(transports: Transport[]): Transport {
+  let current = 0;
+  async function call<R>(send: (t: Transport) => Promise<R>): Promise<R> {
+    for (let tried = 1; ; tried++) {
+      const index = current;
+      try {
+        return await send(transports[index]!);
+      } catch (e) {
+        if (ConnectError.from(e).code !== Code.Unavailable || tried >= transports.length) throw e;
+        if (current === index) current = (index + 1) % transports.length;
+      }
+    }
+  }
+  return {
+    unary: (...args) => call((t) => t.unary(...args)),
+    stream: (...args) => call((t) => t.stream(...args)),
+  };
 }
