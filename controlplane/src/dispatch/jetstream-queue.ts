@@ -19,7 +19,12 @@ const SUBJECTS = "taskplane.runs.>";
 /** A republish of the same run attempt within this window is dropped by the server. */
 const DUPLICATE_WINDOW_MS = 20_000;
 /** How long a message may sit in one replica's buffer before it is given back. */
-const HOLD_MS = 5_000;
+const HOLD_MS = 3_000;
+/**
+ * Unacked messages are redelivered after this: what a replica that died held comes back this late.
+ * Longer than HOLD_MS plus a claim, so a live replica always settles first.
+ */
+export const ACK_WAIT_MS = 6_000;
 /** Messages each consumer keeps buffered per replica. */
 const BUFFER = 256;
 
@@ -113,7 +118,7 @@ export class JetStreamRunQueue implements RunQueue {
           durable_name: durable,
           filter_subject: `taskplane.runs.${queue}.${index}`,
           ack_policy: AckPolicy.Explicit,
-          ack_wait: nanos(30_000),
+          ack_wait: nanos(ACK_WAIT_MS),
           max_ack_pending: 100_000,
         })
         .catch(() => {});
