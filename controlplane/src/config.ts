@@ -14,6 +14,8 @@ export interface Config {
   leaderTtlSeconds: number;
   /** NATS servers for dispatch over JetStream; unset means in-process dispatch (single node). */
   natsServers?: string[];
+  /** Copies of the dispatch stream in a NATS cluster. */
+  natsStreamReplicas: number;
   otlpEndpoint?: string;
   logLevel: string;
   scheduler: SchedulerOptions;
@@ -45,6 +47,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     etcdEndpoints: list(flags.etcd ?? env.TASKPLANE_ETCD_ENDPOINTS),
     leaderTtlSeconds: Number(env.TASKPLANE_LEADER_TTL_SECONDS ?? 10),
     natsServers: list(flags.nats ?? env.TASKPLANE_NATS_SERVERS),
+    natsStreamReplicas: Number(env.TASKPLANE_NATS_STREAM_REPLICAS ?? 1),
     otlpEndpoint: flags.otlpEndpoint ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     logLevel: flags.logLevel ?? env.TASKPLANE_LOG_LEVEL ?? "info",
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS },

@@ -46,7 +46,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const clock = deps.clock ?? systemClock;
   const store = await PgStore.open({ url: config.databaseUrl });
   const queue: RunQueue = config.natsServers?.length
-    ? await JetStreamRunQueue.connect({ servers: config.natsServers, logger })
+    ? await JetStreamRunQueue.connect({ servers: config.natsServers, streamReplicas: config.natsStreamReplicas, logger })
     : new InProcessRunQueue();
   const leadership = deps.leadership ?? leadershipFor(config, logger);
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger }, config.scheduler);

@@ -2,7 +2,7 @@
 import { decodePayload, RunState, TaskplaneClient, type Run } from "@taskplane/sdk";
 import { runQuickstart } from "./quickstart.js";
 
-const client = new TaskplaneClient({ address: process.env.TASKPLANE_ADDRESS ?? "http://127.0.0.1:7070" });
+const client = new TaskplaneClient({ address: (process.env.TASKPLANE_ADDRESS ?? "http://127.0.0.1:7070").split(",") });
 const result = await runQuickstart(client, console.log);
 
 const show = (label: string, run: Run) =>

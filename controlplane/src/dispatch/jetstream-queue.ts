@@ -30,6 +30,8 @@ const BUFFER = 256;
 
 export interface JetStreamQueueOptions {
   servers: string[];
+  /** Copies of the stream a NATS cluster keeps (3 in a three-node cluster) [1]. */
+  streamReplicas?: number;
   logger: Logger;
 }
 
@@ -56,6 +58,7 @@ export class JetStreamRunQueue implements RunQueue {
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: options.streamReplicas ?? 1,
     };
     await jsm.streams.add(stream).catch(() => jsm.streams.update(STREAM, stream));
     return new JetStreamRunQueue(nc, jetstream(nc), options.logger);
