@@ -5,6 +5,9 @@ import os from "node:os";
 import { startTestPostgres, type TestPostgres } from "../controlplane/test/harness/postgres.js";
 import { PEER_REFERENCE, machineBusyPct, withDb, type ScenarioResult } from "./scenarios/common.js";
 import { lateness } from "./scenarios/lateness.js";
+import { deploymentName, useCluster } from "./scenarios/deployment.js";
+import { startTestEtcd } from "../controlplane/test/harness/etcd.js";
+import { startTestNats, type TestNats } from "../controlplane/test/harness/nats.js";
 import { throughput } from "./scenarios/throughput.js";
 
 const SCENARIOS: Record<string, (serverUrl: string) => Promise<ScenarioResult>> = { throughput, lateness };
@@ -12,7 +15,9 @@ const SCENARIOS: Record<string, (serverUrl: string) => Promise<ScenarioResult>> 
 const WATCHDOG_MS = 6 * 60_000;
 
 async function main(): Promise<number> {
-  const names = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const clustered = args.includes("--cluster");
+  const names = args.filter((a) => a !== "--cluster");
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length) {
     console.error(`unknown scenario ${unknown.join(", ")}; choose from: ${Object.keys(SCENARIOS).join(", ")}`);
@@ -23,6 +28,9 @@ async function main(): Promise<number> {
   const busyBefore = await machineBusyPct(1_000);
   console.log(`machine busy before start: ${busyBefore}% of ${os.cpus().length} cores${busyBefore > 10 ? " (something else is running: figures will be skewed)" : ""}`);
   const server = await postgres();
+  const services = clustered ? await Promise.all([startTestEtcd(), startTestNats()]) : [];
+  if (clustered) useCluster({ etcd: services[0]!.endpoint, nats: (services[1] as TestNats).url });
+  console.log(`deployment: ${deploymentName()}`);
   const results: Record<string, ScenarioResult> = {};
   try {
     const settings = await withDb(server.url, async (c) => {
@@ -49,11 +57,13 @@ async function main(): Promise<number> {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, totalMemoryBytes: os.totalmem(), busyBeforeStartPct: busyBefore, platform: `${os.platform()} ${os.release()}`, arch: os.arch() },
       node: process.version,
       postgres: { ...settings, source },
+      deployment: deploymentName(),
       totalMs: Date.now() - started,
     };
     console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
     return failures.length ? 1 : 0;
   } finally {
+    await Promise.allSettled(services.map((s) => s.stop()));
     await server.stop();
   }
 }

@@ -7,7 +7,6 @@ import { TaskplaneClient, Worker, type Handler, type TaskSpecInit } from "@taskp
 import { withDb } from "../../controlplane/test/harness/db.js";
 import { createTestDatabase } from "../../controlplane/test/harness/postgres.js";
 import type { ControlPlaneProcess } from "../../controlplane/test/harness/control-plane-process.js";
-export { startControlPlaneProcess as startControlPlane } from "../../controlplane/test/harness/control-plane-process.js";
 
 
 /** What a scenario hands back to run.ts: figures for BENCH_RESULT and any FAIL reasons. */
@@ -64,10 +63,12 @@ export class Warnings {
 }
 
 /** `count` SDK workers in this process for task type "noop"; distinct ids so attempts say which. */
-export function startWorkers(address: string, count: number, concurrency: number, noop: Handler, warnings: Warnings) {
-  const workers = Array.from({ length: count }, (_, i) =>
-    Worker.create({ address, handlers: { noop }, concurrency, handleSignals: false, workerId: `bench-${i}`, onWarning: warnings.add }),
-  );
+/** Workers spread over the deployment's replicas: each prefers a different one and fails over to the others. */
+export function startWorkers(addresses: string[], count: number, concurrency: number, noop: Handler, warnings: Warnings) {
+  const workers = Array.from({ length: count }, (_, i) => {
+    const address = [...addresses.slice(i % addresses.length), ...addresses.slice(0, i % addresses.length)];
+    return Worker.create({ address, handlers: { noop }, concurrency, handleSignals: false, workerId: `bench-${i}`, onWarning: warnings.add });
+  });
   const running = workers.map((w) => w.run());
   return {
     async stop() {

@@ -16,7 +16,6 @@ import {
   printTable,
   round,
   sleep,
-  startControlPlane,
   startMeter,
   startWorkers,
   verifyRuns,
@@ -26,6 +25,7 @@ import {
   type ScenarioResult,
   type Usage,
 } from "./common.js";
+import { startDeployment } from "./deployment.js";
 
 const TASKS = envInt("TASKPLANE_BENCH_LATENESS_TASKS", 2_000);
 const WORKERS = envInt("TASKPLANE_BENCH_LATENESS_WORKERS", 4);
@@ -89,7 +89,7 @@ async function timerBaseline(): Promise<Percentiles> {
 }
 
 async function scheduleAtOnce(databaseUrl: string) {
-  const cp = await startControlPlane(databaseUrl);
+  const cp = await startDeployment(databaseUrl);
   const warnings = new Warnings();
   const late: number[] = [];
   let workers: ReturnType<typeof startWorkers> | undefined;
@@ -99,7 +99,7 @@ async function scheduleAtOnce(databaseUrl: string) {
     // The measured round is told apart from the warm-up by its scheduled instant.
     let measuredAt = Infinity;
     workers = startWorkers(
-      cp.address,
+      cp.addresses,
       WORKERS,
       CONCURRENCY,
       async (_payload, ctx) => {

@@ -15,7 +15,6 @@ import {
   printDiagnostics,
   printTable,
   round,
-  startControlPlane,
   startMeter,
   startWorkers,
   verifyRuns,
@@ -25,6 +24,7 @@ import {
   type ScenarioResult,
   type Usage,
 } from "./common.js";
+import { startDeployment } from "./deployment.js";
 
 const TASKS = envInt("TASKPLANE_BENCH_THROUGHPUT_TASKS", 20_000);
 const WORKERS = envInt("TASKPLANE_BENCH_THROUGHPUT_WORKERS", 2);
@@ -91,7 +91,7 @@ async function durabilityFloor(databaseUrl: string) {
 }
 
 async function drain(databaseUrl: string) {
-  const cp = await startControlPlane(databaseUrl);
+  const cp = await startDeployment(databaseUrl);
   const warnings = new Warnings();
   const watcher = new pg.Client({ connectionString: databaseUrl });
   let workers: ReturnType<typeof startWorkers> | undefined;
@@ -106,7 +106,7 @@ async function drain(databaseUrl: string) {
     await waitUntil("all runs QUEUED", () => countInState(watcher, "QUEUED"), (n) => n >= TASKS, 60_000);
     const meter = startMeter(cp.pid);
     const t0 = performance.now();
-    workers = startWorkers(cp.address, WORKERS, CONCURRENCY, async () => void handlerCalls++, warnings);
+    workers = startWorkers(cp.addresses, WORKERS, CONCURRENCY, async () => void handlerCalls++, warnings);
     // Counting handler returns in-process is free; Postgres is polled (every 50 ms) only after that.
     await waitUntil("all handlers to return", () => handlerCalls, (n) => n >= TASKS, DRAIN_TIMEOUT_MS);
     const handlersDoneMs = performance.now() - t0;
