@@ -2,9 +2,11 @@
 // stream, subjects taskplane.runs.<queue>.<priority>, and one durable pull consumer per queue and
 // priority shared by all replicas (nats-server 2.9 has no multi-filter consumers). Each replica
 // consumes into a small local buffer, the in-process queue, which hands runs to its own polls with
-// the same priority order and starvation guard as single-node dispatch. A message is acked only
-// once its run's claim is written in Postgres (or the run turned out no longer pending); a
-// message no local poll takes in time is given back for other replicas.
+// the same priority order and starvation guard as single-node dispatch. Runs that fall due together
+// travel together, up to MAX_BATCH to a message, so a fire costs one acked publish per queue and
+// priority rather than one per run. A message is acked once every run in it is settled (claimed in
+// Postgres, or found no longer pending); a message with runs no local poll took in time is given
+// back for other replicas, and any of its runs already claimed are dropped on redelivery.
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -26,7 +28,16 @@ const HOLD_MS = 3_000;
  */
 export const ACK_WAIT_MS = 6_000;
 /** Messages each consumer keeps buffered per replica. */
-const BUFFER = 256;
+const BUFFER = 16;
+/** Runs per message at most. */
+const MAX_BATCH = 500;
+
+interface Batch {
+  msg: JsMsg;
+  /** Runs of this message not yet settled. */
+  pending: Set<string>;
+  at: number;
+}
 
 export interface JetStreamQueueOptions {
   servers: string[];
@@ -37,7 +48,8 @@ export interface JetStreamQueueOptions {
 
 export class JetStreamRunQueue implements RunQueue {
   private readonly local = new InProcessRunQueue();
-  private readonly messages = new Map<string, { msg: JsMsg; at: number }>();
+  /** The message each buffered run came in. */
+  private readonly batches = new Map<string, Batch>();
   private readonly consuming = new Map<string, ConsumerMessages[]>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -65,13 +77,20 @@ export class JetStreamRunQueue implements RunQueue {
   }
 
   push(runs: DispatchRun[]): void {
+    const bySubject = new Map<string, DispatchRun[]>();
     for (const run of runs) {
       const subject = `taskplane.runs.${run.queue}.${PRIORITIES.indexOf(run.priority)}`;
-      // The due time tells attempts of one run apart: a retry is due later than the attempt before.
-      const msgID = `${run.id}:${run.dueTime.getTime()}`;
-      this.js.publish(subject, JSON.stringify(run), { msgID }).catch((e: unknown) => {
-        this.logger.warn({ err: e, runId: run.id }, "publishing a due run failed; it will be republished from Postgres");
-      });
+      bySubject.set(subject, [...(bySubject.get(subject) ?? []), run]);
+    }
+    for (const [subject, all] of bySubject) {
+      for (let i = 0; i < all.length; i += MAX_BATCH) {
+        const batch = all.slice(i, i + MAX_BATCH);
+        // The first run and its due time name the batch: the same fire published twice is dropped.
+        const msgID = `${batch[0]!.id}:${batch[0]!.dueTime.getTime()}:${batch.length}`;
+        this.js.publish(subject, JSON.stringify(batch), { msgID }).catch((e: unknown) => {
+          this.logger.warn({ err: e, runs: batch.length }, "publishing due runs failed; they will be republished from Postgres");
+        });
+      }
     }
   }
 
@@ -82,8 +101,11 @@ export class JetStreamRunQueue implements RunQueue {
 
   settle(runIds: string[]): void {
     for (const id of runIds) {
-      this.messages.get(id)?.msg.ack();
-      this.messages.delete(id);
+      const batch = this.batches.get(id);
+      this.batches.delete(id);
+      if (!batch) continue;
+      batch.pending.delete(id);
+      if (batch.pending.size === 0) batch.msg.ack();
     }
   }
 
@@ -104,8 +126,8 @@ export class JetStreamRunQueue implements RunQueue {
     clearInterval(this.sweeper);
     this.local.close();
     for (const iterators of this.consuming.values()) for (const it of iterators) void it.close();
-    for (const { msg } of this.messages.values()) msg.nak();
-    this.messages.clear();
+    for (const batch of new Set(this.batches.values())) batch.msg.nak();
+    this.batches.clear();
     void this.nc.drain().catch(() => {});
   }
 
@@ -134,23 +156,33 @@ export class JetStreamRunQueue implements RunQueue {
 
   private async drainInto(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
-      const raw = msg.json<DispatchRun & { dueTime: string }>();
-      const run: DispatchRun = { ...raw, dueTime: new Date(raw.dueTime) };
-      const previous = this.messages.get(run.id);
-      if (previous) previous.msg.ack(); // a redelivery or republish of a run already buffered here
-      this.messages.set(run.id, { msg, at: Date.now() });
-      this.local.push([run]);
+      const runs = msg.json<(DispatchRun & { dueTime: string })[]>().map((r) => ({ ...r, dueTime: new Date(r.dueTime) }));
+      const batch: Batch = { msg, pending: new Set(), at: Date.now() };
+      for (const run of runs) {
+        // A run already buffered here from an earlier message now belongs to this one.
+        const earlier = this.batches.get(run.id);
+        if (earlier) this.settle([run.id]);
+        batch.pending.add(run.id);
+        this.batches.set(run.id, batch);
+      }
+      if (batch.pending.size === 0) msg.ack();
+      this.local.push(runs);
     }
   }
 
-  /** Gives back messages no local poll took in time, so replicas whose workers want them get them. */
+  /** Gives back messages whose runs no local poll took in time, so replicas whose workers want them get them. */
   private giveBackStale(): void {
     const before = Date.now() - HOLD_MS;
-    const stale = [...this.messages.entries()].filter(([, m]) => m.at < before).map(([id]) => id);
+    const stale = [...this.batches.entries()].filter(([, b]) => b.at < before).map(([id]) => id);
+    const givenBack = new Set<Batch>();
     for (const id of this.local.waitingAmong(stale)) {
+      const batch = this.batches.get(id)!;
       this.local.remove(id);
-      this.messages.get(id)!.msg.nak();
-      this.messages.delete(id);
+      this.batches.delete(id);
+      batch.pending.delete(id);
+      givenBack.add(batch);
     }
+    // Runs of these messages already taken here settle on their own; redelivered, they are dropped.
+    for (const batch of givenBack) batch.msg.nak();
   }
 }
