@@ -1,25 +1,18 @@
 // A real etcd for tests: Debian's etcd-server on free loopback ports in a temp dir, which a test
 // may kill and start again on the same data.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Etcd3 } from "etcd3";
 import { freePort } from "../../src/free-port.js";
+import { findBinary, startServiceProcess, type TestService } from "./service-process.js";
 
-export interface TestEtcd {
+export interface TestEtcd extends TestService {
   endpoint: string;
-  /** SIGKILL, as a crash would. */
-  kill(): Promise<void>;
-  /** Starts it again on the same data and ports. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export async function startTestEtcd(): Promise<TestEtcd> {
-  if (spawnSync("etcd", ["--version"]).error) {
-    throw new Error("etcd is not installed: apt-get install -y etcd-server (the tests need a real etcd 3.4)");
-  }
+  const binary = findBinary(["etcd"], "apt-get install -y etcd-server (the tests need a real etcd 3.4)");
   const dir = await mkdtemp(path.join(tmpdir(), "taskplane-etcd-"));
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${clientPort}`;
@@ -30,27 +23,8 @@ export async function startTestEtcd(): Promise<TestEtcd> {
     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
     "--initial-cluster", `test=${peer}`, "--log-level", "error",
   ];
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn("etcd", args, { stdio: "ignore" });
-    await waitHealthy(endpoint);
-  };
-  const kill = async () => {
-    const exited = new Promise((r) => child?.once("exit", r));
-    child?.kill("SIGKILL");
-    await exited;
-    child = undefined;
-  };
-  await start();
-  return {
-    endpoint,
-    kill,
-    start,
-    stop: async () => {
-      if (child) await kill();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const service = await startServiceProcess({ binary, args, dir, ready: () => waitHealthy(endpoint) });
+  return { ...service, endpoint };
 }
 
 async function waitHealthy(endpoint: string): Promise<void> {

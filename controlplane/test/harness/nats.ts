@@ -1,45 +1,23 @@
 // A real nats-server with JetStream for tests, on a free loopback port in a temp dir, which a test
 // may kill and start again on the same store.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "../../src/free-port.js";
+import { findBinary, startServiceProcess, type TestService } from "./service-process.js";
 
-export interface TestNats {
+export interface TestNats extends TestService {
   url: string;
-  kill(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export async function startTestNats(): Promise<TestNats> {
-  const binary = ["nats-server", "/usr/sbin/nats-server"].find((b) => !spawnSync(b, ["--version"]).error);
-  if (!binary) throw new Error("nats-server is not installed: apt-get install -y nats-server (the tests need a real nats-server with JetStream)");
+  const binary = findBinary(["nats-server", "/usr/sbin/nats-server"], "apt-get install -y nats-server (the tests need a real nats-server with JetStream)");
   const dir = await mkdtemp(path.join(tmpdir(), "taskplane-nats-"));
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir], { stdio: "ignore" });
-    await waitListening(port);
-  };
-  const kill = async () => {
-    const exited = new Promise((r) => child?.once("exit", r));
-    child?.kill("SIGKILL");
-    await exited;
-    child = undefined;
-  };
-  await start();
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    kill,
-    start,
-    stop: async () => {
-      if (child) await kill();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir];
+  const service = await startServiceProcess({ binary, args, dir, ready: () => waitListening(port) });
+  return { ...service, url: `nats://127.0.0.1:${port}` };
 }
 
 async function waitListening(port: number): Promise<void> {
