@@ -138,6 +138,12 @@ describe("task lifecycle", () => {
     );
     const newest = after.runs[0]!;
     expect(Number(newest.scheduledTime!.seconds) * 1000).toBeGreaterThanOrEqual(resumedAt - 1_000);
+    // Every fire while paused is on the record, once.
+    const { runs: all } = await client.runs({ taskId: task!.id, pageSize: 100 });
+    const pausedFires = all.filter((r) => r.state === RunState.SKIPPED && r.reason === "task paused");
+    expect(pausedFires.length).toBeGreaterThanOrEqual(2);
+    const times = all.map((r) => Number(r.scheduledTime!.seconds));
+    expect(new Set(times).size).toBe(times.length);
     await expectCode(client.pause((await client.createTask({ type: "ok", schedule: schedules.manual() })).task!.id), Code.FailedPrecondition);
     await client.cancel(task!.id);
   });

@@ -1,13 +1,16 @@
 // What users do to tasks: create, read, steer. Validates what the proto annotations cannot
 // (schedules, states), and keeps every change to one store operation.
 import { randomUUID } from "node:crypto";
-import { checkSchedule, firstFireTime, isRecurring, upcomingFireTimes } from "../scheduler/fire-times.js";
+import { checkSchedule, firstFireTime, isRecurring, latestFireTimes, upcomingFireTimes } from "../scheduler/fire-times.js";
 import type { Store, TaskFilter, RunFilter } from "../store/store.js";
 import type { Clock } from "./clock.js";
 import type { DueNotifier } from "./due-notifier.js";
 import { FailedPreconditionError, NotFoundError } from "./errors.js";
 import type { LogEntry, Page, Payload, Run, Schedule, Task, TaskSpec, TaskState } from "./model.js";
 import { newRun } from "./new-run.js";
+
+/** Resuming records at most this many fires skipped while paused. */
+const MAX_RECORDED_PAUSED_FIRES = 1_000;
 
 export interface CreatedTask {
   task: Task;
@@ -96,7 +99,7 @@ export class TaskOperations {
     }
   }
 
-  /** Stops new fires of a recurring task; fires that fall due while paused are recorded as SKIPPED. */
+  /** Stops new fires of a recurring task; the fires it misses are recorded as SKIPPED when it resumes. */
   async pause(taskId: string): Promise<Task> {
     const task = await this.get(taskId);
     if (!isRecurring(task.spec.schedule)) {
@@ -106,13 +109,21 @@ export class TaskOperations {
     return (await this.changeState(task, ["ACTIVE"], "PAUSED", {})).task;
   }
 
-  /** Continues a paused task from now; fires missed while paused are not caught up. */
+  /**
+   * Continues a paused task from now. Fires missed while paused are not caught up; they are
+   * recorded as SKIPPED (the most recent MAX_RECORDED_PAUSED_FIRES), so the history answers
+   * "did it run at 03:00?".
+   */
   async resume(taskId: string): Promise<Task> {
     const task = await this.get(taskId);
     if (task.state === "ACTIVE") return task;
-    const next = firstFireTime(task.spec.schedule, this.clock.now());
+    const now = this.clock.now();
+    const next = firstFireTime(task.spec.schedule, now);
+    // The task was last updated when it was paused.
+    const missed = latestFireTimes(task.spec.schedule, task.updateTime, now, MAX_RECORDED_PAUSED_FIRES);
     const { task: resumed } = await this.changeState(task, ["PAUSED"], next ? "ACTIVE" : "COMPLETED", {
       nextRun: next ? newRun(task, next, "SCHEDULE") : undefined,
+      records: missed.map((t) => ({ ...newRun(task, t, "SCHEDULE"), state: "SKIPPED" as const, reason: "task paused" })),
     });
     if (next) this.due.runsDue([next]);
     return resumed;
@@ -156,7 +167,7 @@ export class TaskOperations {
     task: Task,
     from: TaskState[],
     to: TaskState,
-    options: Pick<Parameters<Store["changeTaskState"]>[0], "nextRun" | "cancelRuns">,
+    options: Pick<Parameters<Store["changeTaskState"]>[0], "nextRun" | "cancelRuns" | "records">,
   ): Promise<{ task: Task; cancelledRuns: number }> {
     const changed = await this.store.changeTaskState({ taskId: task.id, from, to, now: this.clock.now(), ...options });
     if (!changed) throw new FailedPreconditionError(`task ${task.id} is ${task.state} and cannot become ${to}`);

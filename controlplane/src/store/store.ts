@@ -142,6 +142,8 @@ export interface Store {
     to: TaskState;
     now: Date;
     nextRun?: NewRun;
+    /** Runs to record as well, e.g. the fires skipped while a task was paused. */
+    records?: NewRun[];
     cancelRuns?: { reason: string; onlyScheduled: boolean };
   }): Promise<{ task: Task; cancelledRuns: number } | undefined>;
 

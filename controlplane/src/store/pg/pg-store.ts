@@ -67,7 +67,7 @@ export class PgStore implements Store {
             onlyScheduled: change.cancelRuns.onlyScheduled,
           })
         : 0;
-      if (change.nextRun) await runs.insertRuns(db, [change.nextRun]);
+      await runs.insertRuns(db, [...(change.records ?? []), ...(change.nextRun ? [change.nextRun] : [])], change.now);
       const updated = await tasks.updateTaskState(db, task.id, change.to, change.nextRun?.scheduledTime ?? null, change.now);
       return { task: updated, cancelledRuns };
     });
