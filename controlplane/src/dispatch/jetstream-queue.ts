@@ -11,6 +11,7 @@ import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, t
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
+import { UnavailableError } from "../domain/errors.js";
 import { PRIORITIES } from "../domain/model.js";
 import type { DispatchRun } from "../store/store.js";
 import { InProcessRunQueue } from "./in-process-queue.js";
@@ -80,7 +81,9 @@ export class JetStreamRunQueue implements RunQueue {
     const bySubject = new Map<string, DispatchRun[]>();
     for (const run of runs) {
       const subject = `taskplane.runs.${run.queue}.${PRIORITIES.indexOf(run.priority)}`;
-      bySubject.set(subject, [...(bySubject.get(subject) ?? []), run]);
+      const list = bySubject.get(subject);
+      if (list) list.push(run);
+      else bySubject.set(subject, [run]);
     }
     for (const [subject, all] of bySubject) {
       for (let i = 0; i < all.length; i += MAX_BATCH) {
@@ -135,6 +138,17 @@ export class JetStreamRunQueue implements RunQueue {
   private async consume(queue: string): Promise<void> {
     if (this.consuming.has(queue)) return;
     this.consuming.set(queue, []);
+    try {
+      await this.startConsumers(queue);
+    } catch (e) {
+      // NATS may be down: the next poll for this queue tries again.
+      for (const it of this.consuming.get(queue) ?? []) void it.close();
+      this.consuming.delete(queue);
+      throw new UnavailableError("cannot reach NATS JetStream to receive due runs; poll again", { cause: e });
+    }
+  }
+
+  private async startConsumers(queue: string): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     for (const [index] of PRIORITIES.entries()) {
       const durable = `runs_${queue}_${index}`;
