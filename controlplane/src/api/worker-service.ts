@@ -1,7 +1,8 @@
 // WorkerService handlers: long-poll through the Dispatcher, reports through RunReports.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
+import { PollTasksResponseSchema, type WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
+import { create } from "@bufbuild/protobuf";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { Clock } from "../domain/clock.js";
 import { DEFAULT_QUEUE } from "../domain/defaults.js";
@@ -13,7 +14,7 @@ const DEFAULT_POLL_WAIT_MS = 30_000;
 export function workerService(dispatcher: Dispatcher, reports: RunReports, clock: Clock): ServiceImpl<typeof WorkerService> {
   return {
     async pollTasks(req, ctx) {
-      const assignments = await dispatcher.poll(
+      return dispatcher.poll(
         {
           workerId: req.workerId,
           queue: req.queue || DEFAULT_QUEUE,
@@ -22,8 +23,8 @@ export function workerService(dispatcher: Dispatcher, reports: RunReports, clock
           waitMs: durationMs(req.wait) || DEFAULT_POLL_WAIT_MS,
         },
         ctx.signal,
+        (claimed) => create(PollTasksResponseSchema, { assignments: claimed.map(assignmentToProto) }),
       );
-      return { assignments: assignments.map(assignmentToProto) };
     },
     async heartbeat(req) {
       const lease = await reports.heartbeat(req.runId, req.attempt, req.details.length ? req.details : undefined);

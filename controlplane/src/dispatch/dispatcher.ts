@@ -24,12 +24,16 @@ export class Dispatcher {
     private readonly clock: Clock,
   ) {}
 
-  /** Holds until runs are ready or `waitMs` passes; returns their assignments (possibly none). */
-  async poll(request: PollRequest, signal: AbortSignal): Promise<Assignment[]> {
+  /**
+   * Holds until runs are ready or `waitMs` passes; returns their assignments (possibly none),
+   * encoded by `encode` for the transport. Encoding happens before a claim made ahead of the due
+   * instant is handed out, so the response is ready the moment the runs fall due.
+   */
+  async poll<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
     if (this.stopping.signal.aborted) throw new UnavailableError("the server is shutting down; poll another replica");
     const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal]);
     const runs = await this.queue.take({ queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until);
-    if (runs.length === 0) return [];
+    if (runs.length === 0) return encode([]);
     try {
       // A poll's runs all fall due at one instant (now, or a little ahead for runs fired early):
       // the attempts start then, and are handed out then, never before.
@@ -43,10 +47,10 @@ export class Dispatcher {
       for (const a of claimed) {
         recordRunStep("run.dispatch", a.traceparent, { "taskplane.run_id": a.runId, "taskplane.attempt": a.attempt, "taskplane.worker_id": request.workerId });
       }
-      claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!);
+      const response = encode(claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!));
       const early = startAt - this.clock.now().getTime();
       if (early > 0) await new Promise((r) => setTimeout(r, early));
-      return claimed;
+      return response;
     } catch (e) {
       this.queue.putBack(runs);
       throw new UnavailableError("could not record the claim; poll again", { cause: e });
