@@ -1,23 +1,44 @@
-// Postgres going away and coming back: the API answers UNAVAILABLE meanwhile, nothing is marked
-// done without its result, and every run that fell due during the outage runs once afterwards.
+// Postgres going away and coming back, on a single node and under two replicas with etcd and
+// JetStream: the API answers UNAVAILABLE meanwhile, nothing is marked done without its result,
+// and every run that fell due during the outage runs once afterwards.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError, RunState, schedules } from "@taskplane/sdk";
+import type { Config } from "../src/config.js";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
+import { startTestEtcd } from "./harness/etcd.js";
+import { startTestNats } from "./harness/nats.js";
 import { startOwnTestPostgres, type OwnTestPostgres } from "./harness/postgres.js";
+import type { TestService } from "./harness/service-process.js";
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
 
-describe("Postgres outage", () => {
+describe.each([
+  { deployment: "single node", clustered: false },
+  { deployment: "two replicas with etcd and JetStream", clustered: true },
+])("Postgres outage ($deployment)", ({ clustered }) => {
   let postgres: OwnTestPostgres;
   let tp: TestControlPlane;
+  let follower: TestControlPlane | undefined;
+  const services: TestService[] = [];
 
   beforeAll(async () => {
     postgres = await startOwnTestPostgres();
-    tp = await startTestControlPlane({ misfireMs: 60_000 }, { serverUrl: postgres.url });
+    let config: Partial<Config> = {};
+    if (clustered) {
+      const [etcd, nats] = await Promise.all([startTestEtcd(), startTestNats()]);
+      services.push(etcd, nats);
+      config = { etcdEndpoints: [etcd.endpoint], natsServers: [nats.url], leaderTtlSeconds: 2 };
+    }
+    tp = await startTestControlPlane({ misfireMs: 60_000 }, { serverUrl: postgres.url, config });
+    if (clustered) {
+      follower = await startTestControlPlane({ misfireMs: 60_000 }, { databaseUrl: tp.databaseUrl, config });
+      follower.worker({ handlers: { "outage.work": async () => "done" } });
+    }
     tp.worker({ handlers: { "outage.work": async () => "done" } });
   });
   afterAll(async () => {
-    await tp.stop();
+    await Promise.allSettled([tp.stop(), follower?.stop()]);
+    await Promise.allSettled(services.map((s) => s.stop()));
     await postgres.stop();
   });
 
