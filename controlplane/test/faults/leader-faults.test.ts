@@ -111,6 +111,38 @@ describe("leader faults", () => {
   });
 });
 
+describe("three candidates", () => {
+  it("never has two leaders when the middle candidate is killed", async () => {
+    const etcd = await startTestEtcd();
+    const databaseUrl = await createTestDatabase(inject("pgUrl"));
+    const started: ControlPlaneProcess[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        started.push(
+          await startControlPlaneProcess(databaseUrl, {
+            flags: ["--etcd", etcd.endpoint],
+            env: { TASKPLANE_LEADER_TTL_SECONDS: String(TTL_SECONDS) },
+            logLevel: "info",
+          }),
+        );
+      }
+      const [first, middle, last] = started as [ControlPlaneProcess, ControlPlaneProcess, ControlPlaneProcess];
+      middle.signal("SIGKILL");
+      await new Promise((r) => setTimeout(r, TTL_SECONDS * 1000 + 1_500)); // the middle one's lease expires
+      const leadingSince = (p: ControlPlaneProcess) =>
+        p.output.lines.map((l) => JSON.parse(l) as { msg?: string; time: number }).find((l) => l.msg === "scheduler leading")?.time;
+      expect(leadingSince(last)).toBeUndefined(); // the first still leads: the last must not
+      const firstStopped = Date.now();
+      await first.stop();
+      await eventually(async () => leadingSince(last), (t) => t !== undefined, 10_000);
+      expect(leadingSince(last)!).toBeGreaterThanOrEqual(firstStopped);
+    } finally {
+      await Promise.allSettled(started.map((p) => p.stop()));
+      await etcd.stop();
+    }
+  });
+});
+
 describe("etcd outages", () => {
   // Runs in its own describe so the etcd it kills serves no other test.
   it("keeps at most one leader through a short and a long etcd outage, and scheduling resumes", async () => {
