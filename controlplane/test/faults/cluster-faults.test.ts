@@ -5,7 +5,7 @@
 // out), and the lateness of the runs due around the failover is reported.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { schedules, Worker } from "@taskplane/sdk";
-import { startControlPlaneProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
+import { startReplicaProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
 import { fenceToken, withDb } from "../harness/db.js";
 import { eventually } from "../harness/eventually.js";
 import { startTestEtcd, type TestEtcd } from "../harness/etcd.js";
@@ -36,11 +36,7 @@ describe("cluster faults", () => {
     const databaseUrl = await createTestDatabase(inject("pgUrl"));
     for (let i = 0; i < 2; i++) {
       processes.push(
-        await startControlPlaneProcess(databaseUrl, {
-          flags: ["--etcd", etcd.endpoint, "--nats", nats.url],
-          env: { TASKPLANE_LEADER_TTL_SECONDS: String(TTL_SECONDS) },
-          logLevel: "info",
-        }),
+        await startReplicaProcess(databaseUrl, { etcd: etcd.endpoint, nats: nats.url, leaderTtlSeconds: TTL_SECONDS }),
       );
     }
     const addresses = processes.map((p) => p.address);

@@ -3,7 +3,7 @@
 // Postgres: every scheduled time has exactly one run, no fire was lost, and fence tokens grew.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { RunState, schedules, Worker } from "@taskplane/sdk";
-import { startControlPlaneProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
+import { startReplicaProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
 import { fenceToken, withDb } from "../harness/db.js";
 import { eventually } from "../harness/eventually.js";
 import { startTestEtcd, type TestEtcd } from "../harness/etcd.js";
@@ -30,11 +30,7 @@ describe("leader faults", () => {
     const databaseUrl = await createTestDatabase(inject("pgUrl"));
     const replicas: { cp: ControlPlaneProcess; worker: Worker }[] = [];
     for (let i = 0; i < 2; i++) {
-      const cp = await startControlPlaneProcess(databaseUrl, {
-        flags: ["--etcd", etcd.endpoint],
-        env: { TASKPLANE_LEADER_TTL_SECONDS: String(TTL_SECONDS) },
-        logLevel: "info",
-      });
+      const cp = await startReplicaProcess(databaseUrl, { etcd: etcd.endpoint, leaderTtlSeconds: TTL_SECONDS });
       processes.push(cp);
       const worker = Worker.create({
         address: cp.address,
@@ -119,11 +115,7 @@ describe("three candidates", () => {
     try {
       for (let i = 0; i < 3; i++) {
         started.push(
-          await startControlPlaneProcess(databaseUrl, {
-            flags: ["--etcd", etcd.endpoint],
-            env: { TASKPLANE_LEADER_TTL_SECONDS: String(TTL_SECONDS) },
-            logLevel: "info",
-          }),
+          await startReplicaProcess(databaseUrl, { etcd: etcd.endpoint, leaderTtlSeconds: TTL_SECONDS }),
         );
       }
       const [first, middle, last] = started as [ControlPlaneProcess, ControlPlaneProcess, ControlPlaneProcess];
@@ -152,10 +144,7 @@ describe("etcd outages", () => {
     const running: Worker[] = [];
     try {
       for (let i = 0; i < 2; i++) {
-        const cp = await startControlPlaneProcess(databaseUrl, {
-          flags: ["--etcd", etcd.endpoint],
-          env: { TASKPLANE_LEADER_TTL_SECONDS: String(TTL_SECONDS) },
-        });
+        const cp = await startReplicaProcess(databaseUrl, { etcd: etcd.endpoint, leaderTtlSeconds: TTL_SECONDS });
         started.push(cp);
         const w = Worker.create({ address: cp.address, handlers: { "fault.tick": async () => "tick" }, handleSignals: false, pollWaitMs: 1_000, onWarning: () => {} });
         running.push(w);

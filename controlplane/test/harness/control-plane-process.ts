@@ -92,3 +92,15 @@ export async function startControlPlaneProcess(databaseUrl: string, options: Con
   const status = () => (exitInfo ? `exited (${JSON.stringify(exitInfo)})` : "running");
   return { address, client, pid: child.pid!, output, status, stop, signal: (name) => child.kill(name), exited };
 }
+
+/** A replica of a cluster: etcd leadership with a short lease (and JetStream dispatch with `nats`), logging at info. */
+export function startReplicaProcess(
+  databaseUrl: string,
+  cluster: { etcd: string; nats?: string; leaderTtlSeconds: number },
+): Promise<ControlPlaneProcess> {
+  return startControlPlaneProcess(databaseUrl, {
+    flags: ["--etcd", cluster.etcd, ...(cluster.nats ? ["--nats", cluster.nats] : [])],
+    env: { TASKPLANE_LEADER_TTL_SECONDS: String(cluster.leaderTtlSeconds) },
+    logLevel: "info",
+  });
+}
