@@ -3,8 +3,9 @@ import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import * as pb from "@taskplane/proto/taskplane/v1/task_pb.js";
 import type { AssignmentSchema } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
-import { DEFAULT_CATCH_UP, DEFAULT_QUEUE, DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS } from "../domain/defaults.js";
+import { DEFAULT_CATCH_UP, DEFAULT_DST_POLICY, DEFAULT_QUEUE, DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS } from "../domain/defaults.js";
 import type * as d from "../domain/model.js";
+import type { FirePreview } from "../scheduler/fire-preview.js";
 
 /** A proto enum value as the domain's name for it: PRIORITY_HIGH -> "HIGH". */
 export function enumName<T extends string>(schema: DescEnum, value: number, fallback: T): T {
@@ -35,11 +36,19 @@ export function scheduleFromProto(s: pb.Schedule | undefined, now: Date): d.Sche
       windowMs: orDefault(durationMs(s?.catchUp?.window), DEFAULT_CATCH_UP.windowMs),
       maxRuns: orDefault(s?.catchUp?.maxRuns, DEFAULT_CATCH_UP.maxRuns),
     },
+    jitterMs: durationMs(s?.jitter) ?? 0,
   };
   const kind = s?.kind;
   switch (kind?.case) {
     case "cron":
-      return { kind: "cron", expression: kind.value.expression, timeZone: kind.value.timeZone || "UTC", ...common };
+      return {
+        kind: "cron",
+        expression: kind.value.expression,
+        timeZone: kind.value.timeZone || "UTC",
+        onMissingTime: enumName(pb.MissingTimePolicySchema, kind.value.onMissingTime, DEFAULT_DST_POLICY.onMissingTime),
+        onRepeatedTime: enumName(pb.RepeatedTimePolicySchema, kind.value.onRepeatedTime, DEFAULT_DST_POLICY.onRepeatedTime),
+        ...common,
+      };
     case "interval":
       return { kind: "interval", everyMs: durationMs(kind.value.every) ?? 0, offsetMs: durationMs(kind.value.offset) ?? 0, ...common };
     case "manual":
@@ -58,7 +67,15 @@ export function scheduleToProto(s: d.Schedule): MessageInitShape<typeof pb.Sched
   const kind = ((): MessageInitShape<typeof pb.ScheduleSchema>["kind"] => {
     switch (s.kind) {
       case "cron":
-        return { case: "cron" as const, value: { expression: s.expression, timeZone: s.timeZone } };
+        return {
+          case: "cron" as const,
+          value: {
+            expression: s.expression,
+            timeZone: s.timeZone,
+            onMissingTime: enumValue(pb.MissingTimePolicySchema, s.onMissingTime),
+            onRepeatedTime: enumValue(pb.RepeatedTimePolicySchema, s.onRepeatedTime),
+          },
+        };
       case "interval":
         return { case: "interval" as const, value: { every: msDuration(s.everyMs), offset: msDuration(s.offsetMs) } };
       case "manual":
@@ -73,6 +90,7 @@ export function scheduleToProto(s: d.Schedule): MessageInitShape<typeof pb.Sched
     endTime: pbTs(s.endTime),
     overlapPolicy: enumValue(pb.OverlapPolicySchema, s.overlap),
     catchUp: { mode: enumValue(pb.CatchUpModeSchema, s.catchUp.mode), window: msDuration(s.catchUp.windowMs), maxRuns: s.catchUp.maxRuns },
+    jitter: s.jitterMs > 0 ? msDuration(s.jitterMs) : undefined,
   };
 }
 
@@ -141,6 +159,7 @@ export function runToProto(r: d.Run): MessageInitShape<typeof pb.RunSchema> {
     state: enumValue(pb.RunStateSchema, r.state),
     trigger: enumValue(pb.RunTriggerSchema, r.trigger),
     scheduledTime: pbTs(r.scheduledTime),
+    dueTime: pbTs(r.dueTime),
     fireTime: pbTs(r.fireTime),
     startTime: pbTs(r.startTime),
     endTime: pbTs(r.endTime),
@@ -192,4 +211,16 @@ export function runErrorFromProto(e: pb.RunError | undefined): d.RunError {
 
 export function logEntryToProto(l: d.LogEntry): MessageInitShape<typeof pb.LogEntrySchema> {
   return { attempt: l.attempt, time: pbTs(l.time), message: l.message, sequence: l.sequence };
+}
+
+export function fireTimeToProto(f: FirePreview): MessageInitShape<typeof pb.FireTimeSchema> {
+  return {
+    time: pbTs(f.time),
+    localTime: f.localTime,
+    timeZone: f.timeZone,
+    dstEffect: enumValue(pb.DstEffectSchema, f.effect),
+    skipped: f.skipped,
+    note: f.note,
+    dueTime: pbTs(f.dueTime),
+  };
 }

@@ -2,14 +2,16 @@
 import type { DescEnum } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { RunStateSchema, TaskStateSchema } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import { OverlapPolicySchema, RunStateSchema, TaskStateSchema } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import type { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import type { Clock } from "../domain/clock.js";
-import type { RunState, TaskState } from "../domain/model.js";
+import type { OverlapPolicy, RunState, TaskState } from "../domain/model.js";
 import type { TaskOperations } from "../domain/task-operations.js";
 import { activeTraceparent } from "../telemetry/tracing.js";
 import {
   dateOf,
+  enumName,
+  fireTimeToProto,
   logEntryToProto,
   payloadFromProto,
   runToProto,
@@ -44,7 +46,8 @@ export function taskService(tasks: TaskOperations, clock: Clock): ServiceImpl<ty
       return { tasks: created.map((c) => taskToProto(c.task)) };
     },
     async getTask(req) {
-      return { task: taskToProto(await tasks.get(req.taskId)) };
+      const task = await tasks.get(req.taskId);
+      return { task: taskToProto(task), upcomingFires: tasks.upcomingFires(task).map(fireTimeToProto) };
     },
     async listTasks(req) {
       const page = await tasks.list(
@@ -95,8 +98,12 @@ export function taskService(tasks: TaskOperations, clock: Clock): ServiceImpl<ty
       return { entries: entries.map(logEntryToProto) };
     },
     async previewSchedule(req) {
-      const times = tasks.preview(scheduleFromProto(req.schedule, clock.now()), pageSize(req.count, 10), dateOf(req.after));
-      return { fireTimes: times.map((t) => timestampFromDate(t)) };
+      const fires = tasks.preview(scheduleFromProto(req.schedule, clock.now()), pageSize(req.count, 10), dateOf(req.after));
+      return { fireTimes: fires.filter((f) => !f.skipped).map((f) => timestampFromDate(f.time)), fires: fires.map(fireTimeToProto) };
+    },
+    async backfillTask(req) {
+      const overlap = req.overlapPolicy === 0 ? "ALLOW" : enumName<OverlapPolicy>(OverlapPolicySchema, req.overlapPolicy, "ALLOW");
+      return tasks.backfill(req.taskId, dateOf(req.startTime)!, dateOf(req.endTime)!, overlap);
     },
   };
 }

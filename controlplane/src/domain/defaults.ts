@@ -1,4 +1,4 @@
-import type { CatchUpPolicy, RetryPolicy, Timeouts } from "./model.js";
+import type { CatchUpPolicy, MissingTimePolicy, RepeatedTimePolicy, RetryPolicy, Timeouts } from "./model.js";
 
 // Temporal-like retry defaults, except that attempts are capped: an unbounded retry of a
 // recurring task would pile up behind its own schedule.
@@ -16,3 +16,10 @@ export const DEFAULT_TIMEOUTS: Timeouts = { startToCloseMs: 3_600_000, heartbeat
 export const DEFAULT_CATCH_UP: CatchUpPolicy = { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 };
 
 export const DEFAULT_QUEUE = "default";
+
+// Vixie cron and Quartz run a job whose local time was skipped by DST right after the jump, and
+// one whose local time repeats only once: users expect the same.
+export const DEFAULT_DST_POLICY: { onMissingTime: MissingTimePolicy; onRepeatedTime: RepeatedTimePolicy } = {
+  onMissingTime: "RUN_AT_NEXT_VALID_TIME",
+  onRepeatedTime: "RUN_ONCE_FIRST",
+};

@@ -21,10 +21,12 @@ export const TERMINAL_RUN_STATES: readonly RunState[] = ["SUCCEEDED", "FAILED", 
 /** Runs waiting for their time or for a worker: cancelled outright by a cancel. */
 export const PENDING_RUN_STATES: readonly RunState[] = ["SCHEDULED", "QUEUED", "RETRYING"];
 
-export type RunTrigger = "SCHEDULE" | "MANUAL";
+export type RunTrigger = "SCHEDULE" | "MANUAL" | "BACKFILL";
 export type AttemptOutcome = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "CANCELLED";
 export type OverlapPolicy = "SKIP" | "ALLOW" | "CANCEL_PREVIOUS";
 export type CatchUpMode = "SKIP" | "ONE" | "ALL";
+export type MissingTimePolicy = "RUN_AT_NEXT_VALID_TIME" | "SKIP";
+export type RepeatedTimePolicy = "RUN_ONCE_FIRST" | "RUN_ONCE_LAST" | "RUN_BOTH";
 
 export interface Payload {
   data: Uint8Array;
@@ -53,7 +55,7 @@ export interface CatchUpPolicy {
 
 export type ScheduleKind =
   | { kind: "once"; at: Date }
-  | { kind: "cron"; expression: string; timeZone: string }
+  | { kind: "cron"; expression: string; timeZone: string; onMissingTime: MissingTimePolicy; onRepeatedTime: RepeatedTimePolicy }
   | { kind: "interval"; everyMs: number; offsetMs: number }
   | { kind: "manual" };
 
@@ -62,6 +64,8 @@ export type Schedule = ScheduleKind & {
   endTime?: Date;
   overlap: OverlapPolicy;
   catchUp: CatchUpPolicy;
+  /** Recurring fires are due up to this long after their scheduled time, fixed per task and time. */
+  jitterMs: number;
 };
 
 export interface TaskSpec {

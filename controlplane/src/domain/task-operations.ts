@@ -1,16 +1,28 @@
 // What users do to tasks: create, read, steer. Validates what the proto annotations cannot
 // (schedules, states), and keeps every change to one store operation.
 import { randomUUID } from "node:crypto";
-import { checkSchedule, firstFireTime, isRecurring, latestFireTimes, upcomingFireTimes } from "../scheduler/fire-times.js";
+import { previewFires, type FirePreview } from "../scheduler/fire-preview.js";
+import { checkSchedule, fireTimesBetween, firstFireTime, isRecurring, latestFireTimes } from "../scheduler/fire-times.js";
 import type { Store, TaskFilter, RunFilter } from "../store/store.js";
 import type { Clock } from "./clock.js";
 import type { DueNotifier } from "./due-notifier.js";
-import { FailedPreconditionError, NotFoundError } from "./errors.js";
-import type { LogEntry, Page, Payload, Run, Schedule, Task, TaskSpec, TaskState } from "./model.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
+import type { LogEntry, OverlapPolicy, Page, Payload, Run, Schedule, Task, TaskSpec, TaskState } from "./model.js";
 import { newRun } from "./new-run.js";
 
 /** Resuming records at most this many fires skipped while paused. */
 const MAX_RECORDED_PAUSED_FIRES = 1_000;
+/** One backfill creates at most this many runs; larger ranges are backfilled in parts. */
+export const MAX_BACKFILL_RUNS = 10_000;
+/** A task's own preview shows this many fires. */
+const TASK_PREVIEW_FIRES = 10;
+
+export interface BackfillResult {
+  fireTimes: number;
+  created: number;
+  reopened: number;
+  existing: number;
+}
 
 export interface CreatedTask {
   task: Task;
@@ -152,9 +164,38 @@ export class TaskOperations {
     return this.store.listRunLogs(runId, afterSequence, limit);
   }
 
-  preview(schedule: Schedule, count: number, after: Date | undefined): Date[] {
+  preview(schedule: Schedule, count: number, after: Date | undefined): FirePreview[] {
     checkSchedule(schedule);
-    return upcomingFireTimes(schedule, after ?? this.clock.now(), count);
+    return previewFires(schedule, after ?? this.clock.now(), count);
+  }
+
+  /** A recurring task's next fires, from its next fire time on, with its jitter. */
+  upcomingFires(task: Task): FirePreview[] {
+    if (!task.nextFireTime || !isRecurring(task.spec.schedule) || task.state !== "ACTIVE") return [];
+    return previewFires(task.spec.schedule, new Date(task.nextFireTime.getTime() - 1), TASK_PREVIEW_FIRES, task.id);
+  }
+
+  /**
+   * Creates the runs a recurring task's schedule would have had in [from, to], all due now. A fire
+   * time keeps at most one run: a SKIPPED one is made to run, any other is left alone.
+   */
+  async backfill(taskId: string, from: Date, to: Date, overlap: OverlapPolicy): Promise<BackfillResult> {
+    const task = await this.get(taskId);
+    const schedule = task.spec.schedule;
+    if (!isRecurring(schedule)) throw new FailedPreconditionError(`task ${taskId} has a ${schedule.kind} schedule; only cron and interval tasks can be backfilled`);
+    if (task.state === "CANCELLED") throw new FailedPreconditionError(`task ${taskId} is cancelled; create a new task instead`);
+    if (overlap === "CANCEL_PREVIOUS") throw new InvalidArgumentError("overlap_policy: a backfill takes ALLOW or SKIP");
+    const now = this.clock.now();
+    if (to < from) throw new InvalidArgumentError("end_time: must not be before start_time");
+    if (to > now) throw new InvalidArgumentError(`end_time: ${to.toISOString()} is in the future; a backfill covers past fire times`);
+    const times = fireTimesBetween(schedule, from, to, MAX_BACKFILL_RUNS);
+    if (!times) throw new InvalidArgumentError(`the range holds more than ${MAX_BACKFILL_RUNS} fire times; backfill it in smaller ranges`);
+    const written = await this.store.backfillRuns(
+      times.map((t) => ({ ...newRun(task, t, "BACKFILL"), dueTime: now, overlap })),
+      now,
+    );
+    if (written.created + written.reopened > 0) this.due.runsDue([now]);
+    return { fireTimes: times.length, ...written, existing: times.length - written.created - written.reopened };
   }
 
   private async runOf(task: Task, runId: string): Promise<Run> {

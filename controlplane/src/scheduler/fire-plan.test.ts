@@ -14,6 +14,7 @@ const everyMinute = (overrides: Partial<Schedule> = {}): Schedule =>
     offsetMs: 0,
     overlap: "SKIP",
     catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 },
+    jitterMs: 0,
     ...overrides,
   }) as Schedule;
 
@@ -57,13 +58,13 @@ const OVERLAP_REASON = "the previous run was still running (overlap policy SKIP)
 describe("planFires: one-time and on-time fires", () => {
   it("queues a one-time run and marks its task completed", () => {
     const at = d("2025-01-01T12:00:00Z");
-    const p = plan([due({ schedule: { kind: "once", at, overlap: "SKIP", catchUp: everyMinute().catchUp } })], "2025-01-01T12:00:00.010Z");
+    const p = plan([due({ schedule: { kind: "once", at, overlap: "SKIP", catchUp: everyMinute().catchUp, jitterMs: 0 } })], "2025-01-01T12:00:00.010Z");
     expect(p).toEqual({ queue: ["run-1"], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [{ taskId: "task-1", completed: true }] });
   });
 
   it("queues a late one-time run too: catch-up is for recurring schedules only", () => {
     const at = d("2025-01-01T10:00:00Z");
-    const p = plan([due({ scheduledTime: at, schedule: { kind: "once", at, overlap: "SKIP", catchUp: everyMinute().catchUp } })], "2025-01-01T12:00:00Z");
+    const p = plan([due({ scheduledTime: at, schedule: { kind: "once", at, overlap: "SKIP", catchUp: everyMinute().catchUp, jitterMs: 0 } })], "2025-01-01T12:00:00Z");
     expect(p.queue).toEqual(["run-1"]);
     expect(p.skip).toEqual([]);
     expect(p.tasks).toEqual([{ taskId: "task-1", completed: true }]);
@@ -328,15 +329,15 @@ describe("needsOverlapCheck", () => {
 
   it("is not needed with ALLOW, for one-time or manual schedules, retries or manual triggers", () => {
     expect(needsOverlapCheck(due({ schedule: everyMinute({ overlap: "ALLOW" }) }))).toBe(false);
-    expect(needsOverlapCheck(due({ schedule: { kind: "once", at: new Date(0), overlap: "SKIP", catchUp: everyMinute().catchUp } }))).toBe(false);
-    expect(needsOverlapCheck(due({ schedule: { kind: "manual", overlap: "SKIP", catchUp: everyMinute().catchUp } }))).toBe(false);
+    expect(needsOverlapCheck(due({ schedule: { kind: "once", at: new Date(0), overlap: "SKIP", catchUp: everyMinute().catchUp, jitterMs: 0 } }))).toBe(false);
+    expect(needsOverlapCheck(due({ schedule: { kind: "manual", overlap: "SKIP", catchUp: everyMinute().catchUp, jitterMs: 0 } }))).toBe(false);
     expect(needsOverlapCheck(due({ state: "RETRYING" }))).toBe(false);
     expect(needsOverlapCheck(due({ trigger: "MANUAL" }))).toBe(false);
   });
 });
 
 describe("settledAhead", () => {
-  const once = { kind: "once", at: new Date(0), overlap: "SKIP", catchUp: everyMinute().catchUp } as Schedule;
+  const once = { kind: "once", at: new Date(0), overlap: "SKIP", catchUp: everyMinute().catchUp, jitterMs: 0 } as Schedule;
 
   it("holds for runs that will be queued whatever happens before they are due", () => {
     expect(settledAhead(due({ schedule: once }))).toBe(true);

@@ -1,5 +1,6 @@
 // Decides the fate of runs that fell due: queue them, skip them (overlap, pause, catch-up), and
 // which next fire each recurring schedule gets. Pure: the scheduler applies the plan atomically.
+import type { OverlapPolicy } from "../domain/model.js";
 import type { DueRun, FirePlan } from "../store/store.js";
 import { newRun } from "../domain/new-run.js";
 import { isRecurring, latestFireTimes, nextFireTime } from "./fire-times.js";
@@ -27,12 +28,19 @@ export function planFires(due: DueRun[], busyTasks: Set<string>, now: Date, opti
 export function settledAhead(run: DueRun): boolean {
   if (run.taskState === "DELETED" || run.taskState === "CANCELLED") return false;
   if (run.state === "RETRYING" || run.trigger === "MANUAL") return true;
+  if (run.trigger === "BACKFILL") return overlapOf(run) === "ALLOW";
   return run.taskState === "ACTIVE" && (!isRecurring(run.schedule) || run.schedule.overlap === "ALLOW");
 }
 
-/** Recurring scheduled fires whose overlap policy needs to know if an earlier run is unfinished. */
+/** Recurring and backfilled fires whose overlap policy needs to know if an earlier run is unfinished. */
 export function needsOverlapCheck(run: DueRun): boolean {
-  return run.state === "SCHEDULED" && run.trigger === "SCHEDULE" && isRecurring(run.schedule) && run.schedule.overlap !== "ALLOW";
+  const fromSchedule = run.trigger === "BACKFILL" || (run.trigger === "SCHEDULE" && isRecurring(run.schedule));
+  return run.state === "SCHEDULED" && fromSchedule && overlapOf(run) !== "ALLOW";
+}
+
+/** A backfill carries its own overlap policy; other runs follow their schedule's. */
+function overlapOf(run: DueRun): OverlapPolicy {
+  return run.overlap ?? run.schedule.overlap;
 }
 
 function planOne(run: DueRun, busyTasks: Set<string>, now: Date, options: FirePlanOptions, plan: FirePlan): void {
@@ -40,12 +48,14 @@ function planOne(run: DueRun, busyTasks: Set<string>, now: Date, options: FirePl
     plan.cancel.push({ runId: run.id, reason: `task ${run.taskState.toLowerCase()}` });
   } else if (run.state === "RETRYING" || run.trigger === "MANUAL") {
     plan.queue.push(run.id);
+  } else if (run.trigger === "BACKFILL") {
+    planOnTime(run, busyTasks, plan);
   } else if (run.taskState === "PAUSED") {
     plan.skip.push({ runId: run.id, reason: "task paused" });
   } else if (!isRecurring(run.schedule)) {
     plan.queue.push(run.id);
     plan.tasks.push({ taskId: run.taskId, completed: true });
-  } else if (now.getTime() - run.scheduledTime.getTime() > options.misfireMs) {
+  } else if (now.getTime() - run.dueTime.getTime() > options.misfireMs) {
     planCatchUp(run, now, plan);
   } else {
     planOnTime(run, busyTasks, plan);
@@ -53,15 +63,18 @@ function planOne(run: DueRun, busyTasks: Set<string>, now: Date, options: FirePl
   }
 }
 
+/** Queues a fire unless its overlap policy says otherwise; a queued run makes its task busy for the rest of the plan. */
 function planOnTime(run: DueRun, busyTasks: Set<string>, plan: FirePlan): void {
-  if (!busyTasks.has(run.taskId) || run.schedule.overlap === "ALLOW") {
+  const overlap = overlapOf(run);
+  if (!busyTasks.has(run.taskId) || overlap === "ALLOW") {
     plan.queue.push(run.id);
-  } else if (run.schedule.overlap === "CANCEL_PREVIOUS") {
+  } else if (overlap === "CANCEL_PREVIOUS") {
     plan.cancelPrevious.push({ taskId: run.taskId, keepRunId: run.id });
     plan.queue.push(run.id);
   } else {
     plan.skip.push({ runId: run.id, reason: "the previous run was still running (overlap policy SKIP)" });
   }
+  if (overlap !== "ALLOW") busyTasks.add(run.taskId);
 }
 
 /** Fires missed while the scheduler was down: run none, the latest, or all within the window, per policy. */
@@ -100,5 +113,8 @@ function planNext(run: DueRun, next: Date | undefined, plan: FirePlan): void {
 }
 
 function taskOf(run: DueRun) {
-  return { id: run.taskId, spec: { type: run.taskType, queue: run.queue, priority: run.priority, retry: { maxAttempts: run.maxAttempts } } };
+  return {
+    id: run.taskId,
+    spec: { type: run.taskType, queue: run.queue, priority: run.priority, retry: { maxAttempts: run.maxAttempts }, schedule: run.schedule },
+  };
 }

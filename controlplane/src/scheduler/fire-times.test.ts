@@ -4,13 +4,15 @@ import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
 import { checkSchedule, firstFireTime, latestFireTimes, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
 
-const common = { overlap: "SKIP", catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 } } as const;
+const common = { overlap: "SKIP", catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 }, jitterMs: 0 } as const;
 const cron = (expression: string, timeZone = "UTC", bounds: { startTime?: Date; endTime?: Date } = {}): Schedule => ({
   ...common,
   ...bounds,
   kind: "cron",
   expression,
   timeZone,
+  onMissingTime: "RUN_AT_NEXT_VALID_TIME",
+  onRepeatedTime: "RUN_ONCE_FIRST",
 });
 const interval = (everyMs: number, offsetMs = 0, bounds: { startTime?: Date; endTime?: Date } = {}): Schedule => ({
   ...common,
@@ -80,11 +82,11 @@ describe("cron schedules", () => {
     ]);
   });
 
-  it("fires a time skipped by the spring change once, an hour late in local time", () => {
-    // 02:30 does not exist in Berlin on 30 March 2025; the fire lands at 03:30 CEST = 01:30Z.
+  it("fires a time skipped by the spring change once, when clocks jump (RUN_AT_NEXT_VALID_TIME)", () => {
+    // 02:30 does not exist in Berlin on 30 March 2025; the fire lands at 03:00 CEST = 01:00Z.
     expect(iso(upcomingFireTimes(cron("30 2 * * *", "Europe/Berlin"), d("2025-03-28T12:00:00Z"), 3))).toEqual([
       "2025-03-29T01:30:00.000Z",
-      "2025-03-30T01:30:00.000Z",
+      "2025-03-30T01:00:00.000Z",
       "2025-03-31T00:30:00.000Z",
     ]);
   });

@@ -1,7 +1,12 @@
 // Fire-time computation for every schedule kind: pure functions of the schedule and a time.
-import { CronExpressionParser } from "cron-parser";
+// Cron schedules go through zoned-cron (local time and DST); the rest are absolute time.
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
+import { isKnownTimeZone } from "./time-zone.js";
+import { cronFires, latestCronFires, nextCronFire, parseCronExpression, type CronFire } from "./zoned-cron.js";
+
+/** A fire as previews show it: for schedules other than cron, local time is UTC and DST plays no part. */
+export type PreviewFire = CronFire;
 
 /** The schedule's first fire time for a task created at `now`, or undefined if it never fires. */
 export function firstFireTime(schedule: Schedule, now: Date): Date | undefined {
@@ -17,7 +22,7 @@ export function nextFireTime(schedule: Schedule, after: Date): Date | undefined 
   return next;
 }
 
-/** Up to `count` fire times strictly after `after`. */
+/** Up to `count` fire times strictly after `after` (fires a DST policy skips are left out). */
 export function upcomingFireTimes(schedule: Schedule, after: Date, count: number): Date[] {
   const times: Date[] = [];
   let cursor: Date | undefined =
@@ -29,8 +34,38 @@ export function upcomingFireTimes(schedule: Schedule, after: Date, count: number
   return times;
 }
 
+/** Up to `count` fires strictly after `after`, including those a DST policy skips (marked so). */
+export function upcomingFires(schedule: Schedule, after: Date, count: number): PreviewFire[] {
+  if (schedule.kind === "cron") return upcomingCronFires(schedule, after, count);
+  return upcomingFireTimes(schedule, after, count).map((t) => ({ time: t.getTime(), localTime: t.getTime(), effect: "NONE", skipped: false }));
+}
+
+function upcomingCronFires(schedule: Extract<Schedule, { kind: "cron" }>, after: Date, count: number): PreviewFire[] {
+  const fires: PreviewFire[] = [];
+  const from = schedule.startTime && schedule.startTime > after ? schedule.startTime.getTime() - 1 : after.getTime();
+  for (const fire of cronFires(schedule, from)) {
+    if (fires.length >= count || (schedule.endTime && fire.time > schedule.endTime.getTime())) break;
+    fires.push(fire);
+  }
+  return fires;
+}
+
+/** Every fire time in [from, to] within the schedule's bounds, oldest first; undefined past `limit`. */
+export function fireTimesBetween(schedule: Schedule, from: Date, to: Date, limit: number): Date[] | undefined {
+  const times: Date[] = [];
+  for (let t = nextFireTime(schedule, new Date(from.getTime() - 1)); t && t <= to; t = nextFireTime(schedule, t)) {
+    if (times.length === limit) return undefined;
+    times.push(t);
+  }
+  return times;
+}
+
 /** The latest fire times in (after, until], at most `limit` of them, oldest first; for catching up. */
 export function latestFireTimes(schedule: Schedule, after: Date, until: Date, limit: number): Date[] {
+  if (schedule.kind === "cron") {
+    const from = schedule.startTime && schedule.startTime > after ? schedule.startTime.getTime() - 1 : after.getTime();
+    return latestCronFires(schedule, from, until.getTime(), limit).map((t) => new Date(t));
+  }
   const times: Date[] = [];
   for (let t = previousFireTime(schedule, new Date(until.getTime() + 1)); t && t > after && times.length < limit; t = previousFireTime(schedule, t)) {
     if (!schedule.startTime || t >= schedule.startTime) times.push(t);
@@ -41,23 +76,16 @@ export function latestFireTimes(schedule: Schedule, after: Date, until: Date, li
 
 /** The last fire strictly before `before`, ignoring the end bound (callers pass times within it). */
 function previousFireTime(schedule: Schedule, before: Date): Date | undefined {
-  switch (schedule.kind) {
-    case "interval": {
-      const steps = Math.ceil((before.getTime() - schedule.offsetMs) / schedule.everyMs) - 1;
-      return new Date(schedule.offsetMs + steps * schedule.everyMs);
-    }
-    case "cron":
-      return parseCron(schedule.expression, schedule.timeZone, before).prev().toDate();
-    default:
-      return undefined;
-  }
+  if (schedule.kind !== "interval") return undefined;
+  const steps = Math.ceil((before.getTime() - schedule.offsetMs) / schedule.everyMs) - 1;
+  return new Date(schedule.offsetMs + steps * schedule.everyMs);
 }
 
 /** Throws InvalidArgumentError naming what is wrong with a schedule. */
 export function checkSchedule(schedule: Schedule): void {
   if (schedule.kind === "cron") {
     checkTimeZone(schedule.timeZone);
-    parseCron(schedule.expression, schedule.timeZone, new Date());
+    checkCronExpression(schedule.expression);
   }
   if (schedule.startTime && schedule.endTime && schedule.endTime < schedule.startTime) {
     throw new InvalidArgumentError("schedule.end_time: must not be before schedule.start_time");
@@ -78,12 +106,14 @@ function unboundedNext(schedule: Schedule, after: Date): Date | undefined {
       const steps = Math.floor((after.getTime() - schedule.offsetMs) / schedule.everyMs) + 1;
       return new Date(schedule.offsetMs + steps * schedule.everyMs);
     }
-    case "cron":
-      return parseCron(schedule.expression, schedule.timeZone, after).next().toDate();
+    case "cron": {
+      const fire = nextCronFire(schedule, after.getTime());
+      return fire && new Date(fire.time);
+    }
   }
 }
 
-function parseCron(expression: string, timeZone: string, after: Date) {
+function checkCronExpression(expression: string): void {
   const fields = expression.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6 && !expression.trim().startsWith("@")) {
     throw new InvalidArgumentError(
@@ -91,7 +121,7 @@ function parseCron(expression: string, timeZone: string, after: Date) {
     );
   }
   try {
-    return CronExpressionParser.parse(expression, { currentDate: after, tz: timeZone, strict: false });
+    parseCronExpression(expression);
   } catch (e) {
     throw new InvalidArgumentError(`schedule.cron.expression: "${expression}" is not a valid cron expression (${(e as Error).message})`, {
       cause: e,
@@ -100,9 +130,5 @@ function parseCron(expression: string, timeZone: string, after: Date) {
 }
 
 function checkTimeZone(timeZone: string): void {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-  } catch (e) {
-    throw new InvalidArgumentError(`schedule.cron.time_zone: "${timeZone}" is not an IANA time zone`, { cause: e });
-  }
+  if (!isKnownTimeZone(timeZone)) throw new InvalidArgumentError(`schedule.cron.time_zone: "${timeZone}" is not an IANA time zone`);
 }

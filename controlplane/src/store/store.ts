@@ -4,6 +4,7 @@
 import type {
   Assignment,
   LogEntry,
+  OverlapPolicy,
   Page,
   Payload,
   Priority,
@@ -25,9 +26,13 @@ export interface NewRun {
   priority: Priority;
   trigger: RunTrigger;
   scheduledTime: Date;
+  /** When it is due, if not at its scheduled time (jitter, a backfill). */
+  dueTime?: Date;
   maxAttempts: number;
   traceparent?: string;
   payloadOverride?: Payload;
+  /** A backfilled run's own overlap policy. */
+  overlap?: OverlapPolicy;
   /** Catch-up fires are written already QUEUED or SKIPPED; others start SCHEDULED. */
   state?: "SCHEDULED" | "QUEUED" | "SKIPPED";
   reason?: string;
@@ -53,6 +58,8 @@ export interface DueRun extends DispatchRun {
   maxAttempts: number;
   taskState: TaskState;
   schedule: Schedule;
+  /** A backfilled run's own overlap policy. */
+  overlap?: OverlapPolicy;
 }
 
 export interface TaskFilter {
@@ -150,6 +157,8 @@ export interface Store {
   // Runs
   /** Inserts a run; undefined when the task already has a run at that scheduled time. */
   insertRun(run: NewRun): Promise<Run | undefined>;
+  /** Inserts backfilled runs; a SKIPPED run at the same scheduled time is made to run instead, any other is left alone. */
+  backfillRuns(runs: NewRun[], now: Date): Promise<{ created: number; reopened: number }>;
   getRun(runId: string): Promise<Run | undefined>;
   listRuns(filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>>;
   cancelRun(taskId: string, runId: string, reason: string, now: Date): Promise<number>;

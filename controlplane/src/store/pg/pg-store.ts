@@ -78,6 +78,10 @@ export class PgStore implements Store {
     return inserted;
   }
 
+  backfillRuns(items: NewRun[], now: Date) {
+    return runs.insertBackfillRuns(this.pool, items, now);
+  }
+
   getRun(runId: string) {
     return runs.selectRun(this.pool, runId);
   }

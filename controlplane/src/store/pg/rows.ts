@@ -1,4 +1,5 @@
 // Row <-> domain mapping for the pg store.
+import { DEFAULT_DST_POLICY } from "../../domain/defaults.js";
 import { InvalidArgumentError } from "../../domain/errors.js";
 import type { NewRun } from "../store.js";
 import { PRIORITIES, type Attempt, type Priority, type Run, type Schedule, type Task } from "../../domain/model.js";
@@ -6,11 +7,11 @@ import { PRIORITIES, type Attempt, type Priority, type Run, type Schedule, type 
 export const priorityToDb = (p: Priority): number => PRIORITIES.indexOf(p) + 1;
 export const priorityFromDb = (n: number): Priority => PRIORITIES[n - 1] ?? "NORMAL";
 
-/** Dates inside jsonb are ISO strings; revive the schedule's. */
+/** Dates inside jsonb are ISO strings; revive the schedule's, and default what older rows lack. */
 export function scheduleFromJson(json: Record<string, unknown>): Schedule {
-  const s = { ...json } as Record<string, unknown>;
+  const s = { jitterMs: 0, ...json } as Record<string, unknown>;
   for (const key of ["at", "startTime", "endTime"]) if (typeof s[key] === "string") s[key] = new Date(s[key] as string);
-  return s as unknown as Schedule;
+  return (s.kind === "cron" ? { ...DEFAULT_DST_POLICY, ...s } : s) as unknown as Schedule;
 }
 
 export interface TaskRow {
@@ -140,7 +141,7 @@ export function runFromNew(r: NewRun, now: Date): Run {
     state,
     trigger: r.trigger,
     scheduledTime: r.scheduledTime,
-    dueTime: r.scheduledTime,
+    dueTime: r.dueTime ?? r.scheduledTime,
     fireTime: state === "QUEUED" ? now : undefined,
     endTime: state === "SKIPPED" ? now : undefined,
     attempt: 0,

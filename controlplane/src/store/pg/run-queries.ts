@@ -18,24 +18,49 @@ export const RUN_COLUMNS =
   "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent, attempts";
 
 /**
- * Inserts runs due at their scheduled time; a (task, scheduled time) that exists already is
- * skipped. Returns the inserted runs as written, built from the input (reading whole rows back
- * would double the cost of a batch).
+ * Inserts runs; a (task, scheduled time) that exists already is skipped. Returns the inserted runs
+ * as written, built from the input (reading whole rows back would double the cost of a batch).
  */
 export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()): Promise<Run[]> {
+  const written = await writeRuns(db, runs, now, "DO NOTHING");
+  const inserted = new Set(written.map((r) => r.id));
+  return runs.filter((r) => inserted.has(r.id)).map((r) => runFromNew(r, now));
+}
+
+/**
+ * Inserts backfilled runs; where a (task, scheduled time) has a SKIPPED run, that run is made to
+ * run instead, and any other run there is left alone.
+ */
+export async function insertBackfillRuns(db: Queryable, runs: NewRun[], now: Date): Promise<{ created: number; reopened: number }> {
+  const written = await writeRuns(
+    db,
+    runs,
+    now,
+    `DO UPDATE SET state = EXCLUDED.state, trigger = EXCLUDED.trigger, due_time = EXCLUDED.due_time, overlap_policy = EXCLUDED.overlap_policy,
+                   max_attempts = EXCLUDED.max_attempts, reason = NULL, end_time = NULL, fire_time = NULL
+       WHERE runs.state = 'SKIPPED'`,
+  );
+  const created = written.filter((r) => r.created).length;
+  return { created, reopened: written.length - created };
+}
+
+/** One statement for a batch of runs; `onConflict` decides what an existing (task, scheduled time) gets. */
+async function writeRuns(db: Queryable, runs: NewRun[], now: Date, onConflict: string): Promise<{ id: string; created: boolean }[]> {
   if (runs.length === 0) return [];
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query<{ id: string; created: boolean }>(
     `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent,
-                       payload_override, reason, fire_time, end_time, fence_token)
-     SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time, u.scheduled_time, u.max_attempts,
-            u.traceparent, u.payload_override, u.reason,
+                       payload_override, reason, overlap_policy, fire_time, end_time, fence_token)
+     SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time,
+            COALESCE(u.due_time, u.scheduled_time), u.max_attempts,
+            u.traceparent, u.payload_override, u.reason, u.overlap_policy,
             CASE WHEN u.state = 'QUEUED' THEN $13::timestamptz END, CASE WHEN u.state = 'SKIPPED' THEN $13::timestamptz END,
             NULLIF(current_setting('taskplane.fence', true), '')::bigint
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[],
-                   $10::bytea[], $11::text[], $12::text[])
-         AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason)
-     ON CONFLICT (task_id, scheduled_time) DO NOTHING
-     RETURNING id`,
+                   $10::bytea[], $11::text[], $12::text[], $14::timestamptz[], $15::text[])
+         AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason,
+              due_time, overlap_policy)
+     ON CONFLICT (task_id, scheduled_time) ${onConflict}
+     RETURNING id, xmax = 0 AS created`,
     [
       runs.map((r) => r.id),
       runs.map((r) => r.taskId),
@@ -50,10 +75,11 @@ export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()
       runs.map((r) => r.state ?? "SCHEDULED"),
       runs.map((r) => r.reason ?? null),
       now,
+      runs.map((r) => r.dueTime ?? null),
+      runs.map((r) => r.overlap ?? null),
     ],
   );
-  const inserted = new Set(rows.map((r) => r.id));
-  return runs.filter((r) => inserted.has(r.id)).map((r) => runFromNew(r, now));
+  return rows;
 }
 
 export async function selectRun(db: Queryable, runId: string): Promise<Run | undefined> {
@@ -180,12 +206,13 @@ interface DueRow {
   traceparent: string | null;
   task_state: DueRun["taskState"];
   schedule: Record<string, unknown>;
+  overlap_policy: DueRun["overlap"] | null;
 }
 
 export async function selectDueRuns(db: Queryable, until: Date, limit: number): Promise<DueRun[]> {
   const { rows } = await db.query<DueRow>(
     `SELECT r.id, r.task_id, r.queue, r.task_type, r.priority, r.due_time, r.state, r.trigger, r.scheduled_time,
-            r.max_attempts, r.traceparent, t.state AS task_state, t.schedule
+            r.max_attempts, r.traceparent, r.overlap_policy, t.state AS task_state, t.schedule
        FROM runs r JOIN tasks t ON t.id = r.task_id
       WHERE r.state IN ('SCHEDULED', 'RETRYING') AND r.due_time <= $1
       ORDER BY r.due_time LIMIT $2`,
@@ -205,6 +232,7 @@ export async function selectDueRuns(db: Queryable, until: Date, limit: number): 
     traceparent: r.traceparent ?? undefined,
     taskState: r.task_state,
     schedule: scheduleFromJson(r.schedule),
+    overlap: r.overlap_policy ?? undefined,
   }));
 }
 

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskplane/v1/task.proto.
  */
 export const file_taskplane_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("Chd0YXNrcGxhbmUvdjEvdGFzay5wcm90bxIMdGFza3BsYW5lLnYxIkIKB1BheWxvYWQSFwoEZGF0YRgBIAEoDEIJukgGegQYgIBAEh4KDGNvbnRlbnRfdHlwZRgCIAEoCUIIukgFcgMYgAEiyAIKC1JldHJ5UG9saWN5EiAKDG1heF9hdHRlbXB0cxgBIAEoBUIKukgHGgUY6AcoABJCCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CDrpIC6oBCCIECICjBTIAEjQKE2JhY2tvZmZfY29lZmZpY2llbnQYAyABKAFCF7pIFBISGQAAAAAAAFlAKQAAAAAAAAAAEj4KC21heF9iYWNrb2ZmGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiA9SQyABInCgZqaXR0ZXIYBSABKAFCF7pIFBISGQAAAAAAAPA/KQAAAAAAAAAAEjQKGW5vbl9yZXRyeWFibGVfZXJyb3JfdHlwZXMYBiADKAlCEbpIDpIBCxBAIgdyBRABGMgBIosBCghUaW1lb3V0cxJBCg5zdGFydF90b19jbG9zZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIOukgLqgEIIgQIgPUkMgASPAoJaGVhcnRiZWF0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiAowUyACKFAQoMT25jZVNjaGVkdWxlEigKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjwKBWRlbGF5GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBgiAhrCWATIASABCDQoEd2hlbhIFukgCCAEiSgoMQ3JvblNjaGVkdWxlEh4KCmV4cHJlc3Npb24YASABKAlCCrpIB3IFEAEYyAESGgoJdGltZV96b25lGAIgASgJQge6SARyAhhAIosBChBJbnRlcnZhbFNjaGVkdWxlEjsKBWV2ZXJ5GAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhG6SA6qAQsiBQiA54QPMgIIARI6CgZvZmZzZXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CD7pIDKoBCSIFCIDnhA8yACIQCg5NYW51YWxTY2hlZHVsZSKcAQoNQ2F0Y2hVcFBvbGljeRIxCgRtb2RlGAEgASgOMhkudGFza3BsYW5lLnYxLkNhdGNoVXBNb2RlQgi6SAWCAQIQARI6CgZ3aW5kb3cYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CD7pIDKoBCSIFCICangEyABIcCghtYXhfcnVucxgDIAEoBUIKukgHGgUYkE4oACKaAwoIU2NoZWR1bGUSKgoEb25jZRgBIAEoCzIaLnRhc2twbGFuZS52MS5PbmNlU2NoZWR1bGVIABIqCgRjcm9uGAIgASgLMhoudGFza3BsYW5lLnYxLkNyb25TY2hlZHVsZUgAEjIKCGludGVydmFsGAMgASgLMh4udGFza3BsYW5lLnYxLkludGVydmFsU2NoZWR1bGVIABIuCgZtYW51YWwYBCABKAsyHC50YXNrcGxhbmUudjEuTWFudWFsU2NoZWR1bGVIABIuCgpzdGFydF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASPQoOb3ZlcmxhcF9wb2xpY3kYByABKA4yGy50YXNrcGxhbmUudjEuT3ZlcmxhcFBvbGljeUIIukgFggECEAESLQoIY2F0Y2hfdXAYCCABKAsyGy50YXNrcGxhbmUudjEuQ2F0Y2hVcFBvbGljeUIGCgRraW5kIvcDCghUYXNrU3BlYxItCgR0eXBlGAEgASgJQh+6SBxyGhABGMgBMhNeW0EtWmEtejAtOV8uOi8tXSskEigKBXF1ZXVlGAIgASgJQhm6SBZyFBhkMhBeW0EtWmEtejAtOV8tXSokEiYKB3BheWxvYWQYAyABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZBIyCghwcmlvcml0eRgEIAEoDjIWLnRhc2twbGFuZS52MS5Qcmlvcml0eUIIukgFggECEAESXwoGbGFiZWxzGAUgAygLMiIudGFza3BsYW5lLnYxLlRhc2tTcGVjLkxhYmVsc0VudHJ5Qiu6SCiaASUQQCIachgQARg/MhJeW0EtWmEtejAtOV8uLy1dKyQqBXIDGIACEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMYyAESLwoMcmV0cnlfcG9saWN5GAcgASgLMhkudGFza3BsYW5lLnYxLlJldHJ5UG9saWN5EigKCHRpbWVvdXRzGAggASgLMhYudGFza3BsYW5lLnYxLlRpbWVvdXRzEigKCHNjaGVkdWxlGAkgASgLMhYudGFza3BsYW5lLnYxLlNjaGVkdWxlGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9gEKBFRhc2sSCgoCaWQYASABKAkSJAoEc3BlYxgCIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlYxImCgVzdGF0ZRgDIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGUSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5uZXh0X2ZpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVQoIUnVuRXJyb3ISFgoEdHlwZRgBIAEoCUIIukgFcgMYyAESGgoHbWVzc2FnZRgCIAEoCUIJukgGcgQYgIABEhUKDW5vbl9yZXRyeWFibGUYAyABKAgi4AEKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgFEhEKCXdvcmtlcl9pZBgCIAEoCRItCgdvdXRjb21lGAMgASgOMhwudGFza3BsYW5lLnYxLkF0dGVtcHRPdXRjb21lEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVlcnJvchgGIAEoCzIWLnRhc2twbGFuZS52MS5SdW5FcnJvciKwBQoDUnVuEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJdGFza190eXBlGAMgASgJEg0KBXF1ZXVlGAQgASgJEigKCHByaW9yaXR5GAUgASgOMhYudGFza3BsYW5lLnYxLlByaW9yaXR5EiUKBXN0YXRlGAYgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlEikKB3RyaWdnZXIYByABKA4yGC50YXNrcGxhbmUudjEuUnVuVHJpZ2dlchIyCg5zY2hlZHVsZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYXR0ZW1wdBgMIAEoBRIUCgxtYXhfYXR0ZW1wdHMYDSABKAUSJQoGb3V0cHV0GA4gASgLMhUudGFza3BsYW5lLnYxLlBheWxvYWQSJQoFZXJyb3IYDyABKAsyFi50YXNrcGxhbmUudjEuUnVuRXJyb3ISJwoIYXR0ZW1wdHMYECADKAsyFS50YXNrcGxhbmUudjEuQXR0ZW1wdBI1ChFuZXh0X2F0dGVtcHRfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQY2FuY2VsX3JlcXVlc3RlZBgSIAEoCBIOCgZyZWFzb24YEyABKAkSEwoLdHJhY2VwYXJlbnQYFCABKAkSGQoRaGVhcnRiZWF0X2RldGFpbHMYFSABKAwiaAoITG9nRW50cnkSDwoHYXR0ZW1wdBgBIAEoBRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdtZXNzYWdlGAMgASgJEhAKCHNlcXVlbmNlGAQgASgDKnUKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASFQoRUFJJT1JJVFlfQ1JJVElDQUwQARIRCg1QUklPUklUWV9ISUdIEAISEwoPUFJJT1JJVFlfTk9STUFMEAMSEAoMUFJJT1JJVFlfTE9XEAQqoQEKCVRhc2tTdGF0ZRIaChZUQVNLX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRVEFTS19TVEFURV9BQ1RJVkUQARIVChFUQVNLX1NUQVRFX1BBVVNFRBACEhgKFFRBU0tfU1RBVEVfQ09NUExFVEVEEAMSGAoUVEFTS19TVEFURV9DQU5DRUxMRUQQBBIWChJUQVNLX1NUQVRFX0RFTEVURUQQBSr7AQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFwoTUlVOX1NUQVRFX1NDSEVEVUxFRBABEhQKEFJVTl9TVEFURV9RVUVVRUQQAhIVChFSVU5fU1RBVEVfUlVOTklORxADEhYKElJVTl9TVEFURV9SRVRSWUlORxAEEhcKE1JVTl9TVEFURV9TVUNDRUVERUQQBRIUChBSVU5fU1RBVEVfRkFJTEVEEAYSFwoTUlVOX1NUQVRFX0NBTkNFTExFRBAHEhcKE1JVTl9TVEFURV9USU1FRF9PVVQQCBIVChFSVU5fU1RBVEVfU0tJUFBFRBAJKlsKClJ1blRyaWdnZXISGwoXUlVOX1RSSUdHRVJfVU5TUEVDSUZJRUQQABIYChRSVU5fVFJJR0dFUl9TQ0hFRFVMRRABEhYKElJVTl9UUklHR0VSX01BTlVBTBACKscBCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIbChdBVFRFTVBUX09VVENPTUVfUlVOTklORxABEh0KGUFUVEVNUFRfT1VUQ09NRV9TVUNDRUVERUQQAhIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAMSHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBAEEh0KGUFUVEVNUFRfT1VUQ09NRV9DQU5DRUxMRUQQBSqGAQoNT3ZlcmxhcFBvbGljeRIeChpPVkVSTEFQX1BPTElDWV9VTlNQRUNJRklFRBAAEhcKE09WRVJMQVBfUE9MSUNZX1NLSVAQARIYChRPVkVSTEFQX1BPTElDWV9BTExPVxACEiIKHk9WRVJMQVBfUE9MSUNZX0NBTkNFTF9QUkVWSU9VUxADKnIKC0NhdGNoVXBNb2RlEh0KGUNBVENIX1VQX01PREVfVU5TUEVDSUZJRUQQABIWChJDQVRDSF9VUF9NT0RFX1NLSVAQARIVChFDQVRDSF9VUF9NT0RFX09ORRACEhUKEUNBVENIX1VQX01PREVfQUxMEANiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chd0YXNrcGxhbmUvdjEvdGFzay5wcm90bxIMdGFza3BsYW5lLnYxIkIKB1BheWxvYWQSFwoEZGF0YRgBIAEoDEIJukgGegQYgIBAEh4KDGNvbnRlbnRfdHlwZRgCIAEoCUIIukgFcgMYgAEiyAIKC1JldHJ5UG9saWN5EiAKDG1heF9hdHRlbXB0cxgBIAEoBUIKukgHGgUY6AcoABJCCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CDrpIC6oBCCIECICjBTIAEjQKE2JhY2tvZmZfY29lZmZpY2llbnQYAyABKAFCF7pIFBISGQAAAAAAAFlAKQAAAAAAAAAAEj4KC21heF9iYWNrb2ZmGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiA9SQyABInCgZqaXR0ZXIYBSABKAFCF7pIFBISGQAAAAAAAPA/KQAAAAAAAAAAEjQKGW5vbl9yZXRyeWFibGVfZXJyb3JfdHlwZXMYBiADKAlCEbpIDpIBCxBAIgdyBRABGMgBIosBCghUaW1lb3V0cxJBCg5zdGFydF90b19jbG9zZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIOukgLqgEIIgQIgPUkMgASPAoJaGVhcnRiZWF0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiAowUyACKFAQoMT25jZVNjaGVkdWxlEigKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjwKBWRlbGF5GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBgiAhrCWATIASABCDQoEd2hlbhIFukgCCAEi1AEKDENyb25TY2hlZHVsZRIeCgpleHByZXNzaW9uGAEgASgJQgq6SAdyBRABGMgBEhoKCXRpbWVfem9uZRgCIAEoCUIHukgEcgIYQBJCCg9vbl9taXNzaW5nX3RpbWUYAyABKA4yHy50YXNrcGxhbmUudjEuTWlzc2luZ1RpbWVQb2xpY3lCCLpIBYIBAhABEkQKEG9uX3JlcGVhdGVkX3RpbWUYBCABKA4yIC50YXNrcGxhbmUudjEuUmVwZWF0ZWRUaW1lUG9saWN5Qgi6SAWCAQIQASKLAQoQSW50ZXJ2YWxTY2hlZHVsZRI7CgVldmVyeRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIRukgOqgELIgUIgOeEDzICCAESOgoGb2Zmc2V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiA54QPMgAiEAoOTWFudWFsU2NoZWR1bGUinAEKDUNhdGNoVXBQb2xpY3kSMQoEbW9kZRgBIAEoDjIZLnRhc2twbGFuZS52MS5DYXRjaFVwTW9kZUIIukgFggECEAESOgoGd2luZG93GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiAmp4BMgASHAoIbWF4X3J1bnMYAyABKAVCCrpIBxoFGJBOKAAi1QMKCFNjaGVkdWxlEioKBG9uY2UYASABKAsyGi50YXNrcGxhbmUudjEuT25jZVNjaGVkdWxlSAASKgoEY3JvbhgCIAEoCzIaLnRhc2twbGFuZS52MS5Dcm9uU2NoZWR1bGVIABIyCghpbnRlcnZhbBgDIAEoCzIeLnRhc2twbGFuZS52MS5JbnRlcnZhbFNjaGVkdWxlSAASLgoGbWFudWFsGAQgASgLMhwudGFza3BsYW5lLnYxLk1hbnVhbFNjaGVkdWxlSAASLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj0KDm92ZXJsYXBfcG9saWN5GAcgASgOMhsudGFza3BsYW5lLnYxLk92ZXJsYXBQb2xpY3lCCLpIBYIBAhABEi0KCGNhdGNoX3VwGAggASgLMhsudGFza3BsYW5lLnYxLkNhdGNoVXBQb2xpY3kSOQoGaml0dGVyGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiAowUyAEIGCgRraW5kItUBCghGaXJlVGltZRIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsb2NhbF90aW1lGAIgASgJEhEKCXRpbWVfem9uZRgDIAEoCRIrCgpkc3RfZWZmZWN0GAQgASgOMhcudGFza3BsYW5lLnYxLkRzdEVmZmVjdBIPCgdza2lwcGVkGAUgASgIEgwKBG5vdGUYBiABKAkSLAoIZHVlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvcDCghUYXNrU3BlYxItCgR0eXBlGAEgASgJQh+6SBxyGhABGMgBMhNeW0EtWmEtejAtOV8uOi8tXSskEigKBXF1ZXVlGAIgASgJQhm6SBZyFBhkMhBeW0EtWmEtejAtOV8tXSokEiYKB3BheWxvYWQYAyABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZBIyCghwcmlvcml0eRgEIAEoDjIWLnRhc2twbGFuZS52MS5Qcmlvcml0eUIIukgFggECEAESXwoGbGFiZWxzGAUgAygLMiIudGFza3BsYW5lLnYxLlRhc2tTcGVjLkxhYmVsc0VudHJ5Qiu6SCiaASUQQCIachgQARg/MhJeW0EtWmEtejAtOV8uLy1dKyQqBXIDGIACEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMYyAESLwoMcmV0cnlfcG9saWN5GAcgASgLMhkudGFza3BsYW5lLnYxLlJldHJ5UG9saWN5EigKCHRpbWVvdXRzGAggASgLMhYudGFza3BsYW5lLnYxLlRpbWVvdXRzEigKCHNjaGVkdWxlGAkgASgLMhYudGFza3BsYW5lLnYxLlNjaGVkdWxlGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9gEKBFRhc2sSCgoCaWQYASABKAkSJAoEc3BlYxgCIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlYxImCgVzdGF0ZRgDIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGUSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5uZXh0X2ZpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVQoIUnVuRXJyb3ISFgoEdHlwZRgBIAEoCUIIukgFcgMYyAESGgoHbWVzc2FnZRgCIAEoCUIJukgGcgQYgIABEhUKDW5vbl9yZXRyeWFibGUYAyABKAgi4AEKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgFEhEKCXdvcmtlcl9pZBgCIAEoCRItCgdvdXRjb21lGAMgASgOMhwudGFza3BsYW5lLnYxLkF0dGVtcHRPdXRjb21lEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVlcnJvchgGIAEoCzIWLnRhc2twbGFuZS52MS5SdW5FcnJvciLeBQoDUnVuEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJdGFza190eXBlGAMgASgJEg0KBXF1ZXVlGAQgASgJEigKCHByaW9yaXR5GAUgASgOMhYudGFza3BsYW5lLnYxLlByaW9yaXR5EiUKBXN0YXRlGAYgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlEikKB3RyaWdnZXIYByABKA4yGC50YXNrcGxhbmUudjEuUnVuVHJpZ2dlchIyCg5zY2hlZHVsZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYXR0ZW1wdBgMIAEoBRIUCgxtYXhfYXR0ZW1wdHMYDSABKAUSJQoGb3V0cHV0GA4gASgLMhUudGFza3BsYW5lLnYxLlBheWxvYWQSJQoFZXJyb3IYDyABKAsyFi50YXNrcGxhbmUudjEuUnVuRXJyb3ISJwoIYXR0ZW1wdHMYECADKAsyFS50YXNrcGxhbmUudjEuQXR0ZW1wdBI1ChFuZXh0X2F0dGVtcHRfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQY2FuY2VsX3JlcXVlc3RlZBgSIAEoCBIOCgZyZWFzb24YEyABKAkSEwoLdHJhY2VwYXJlbnQYFCABKAkSGQoRaGVhcnRiZWF0X2RldGFpbHMYFSABKAwSLAoIZHVlX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImgKCExvZ0VudHJ5Eg8KB2F0dGVtcHQYASABKAUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHbWVzc2FnZRgDIAEoCRIQCghzZXF1ZW5jZRgEIAEoAyp1CghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhUKEVBSSU9SSVRZX0NSSVRJQ0FMEAESEQoNUFJJT1JJVFlfSElHSBACEhMKD1BSSU9SSVRZX05PUk1BTBADEhAKDFBSSU9SSVRZX0xPVxAEKqEBCglUYXNrU3RhdGUSGgoWVEFTS19TVEFURV9VTlNQRUNJRklFRBAAEhUKEVRBU0tfU1RBVEVfQUNUSVZFEAESFQoRVEFTS19TVEFURV9QQVVTRUQQAhIYChRUQVNLX1NUQVRFX0NPTVBMRVRFRBADEhgKFFRBU0tfU1RBVEVfQ0FOQ0VMTEVEEAQSFgoSVEFTS19TVEFURV9ERUxFVEVEEAUq+wEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1JVTl9TVEFURV9TQ0hFRFVMRUQQARIUChBSVU5fU1RBVEVfUVVFVUVEEAISFQoRUlVOX1NUQVRFX1JVTk5JTkcQAxIWChJSVU5fU1RBVEVfUkVUUllJTkcQBBIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAUSFAoQUlVOX1NUQVRFX0ZBSUxFRBAGEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBxIXChNSVU5fU1RBVEVfVElNRURfT1VUEAgSFQoRUlVOX1NUQVRFX1NLSVBQRUQQCSp1CgpSdW5UcmlnZ2VyEhsKF1JVTl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASGAoUUlVOX1RSSUdHRVJfU0NIRURVTEUQARIWChJSVU5fVFJJR0dFUl9NQU5VQUwQAhIYChRSVU5fVFJJR0dFUl9CQUNLRklMTBADKscBCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIbChdBVFRFTVBUX09VVENPTUVfUlVOTklORxABEh0KGUFUVEVNUFRfT1VUQ09NRV9TVUNDRUVERUQQAhIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAMSHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBAEEh0KGUFUVEVNUFRfT1VUQ09NRV9DQU5DRUxMRUQQBSqGAQoNT3ZlcmxhcFBvbGljeRIeChpPVkVSTEFQX1BPTElDWV9VTlNQRUNJRklFRBAAEhcKE09WRVJMQVBfUE9MSUNZX1NLSVAQARIYChRPVkVSTEFQX1BPTElDWV9BTExPVxACEiIKHk9WRVJMQVBfUE9MSUNZX0NBTkNFTF9QUkVWSU9VUxADKnIKC0NhdGNoVXBNb2RlEh0KGUNBVENIX1VQX01PREVfVU5TUEVDSUZJRUQQABIWChJDQVRDSF9VUF9NT0RFX1NLSVAQARIVChFDQVRDSF9VUF9NT0RFX09ORRACEhUKEUNBVENIX1VQX01PREVfQUxMEAMqhgEKEU1pc3NpbmdUaW1lUG9saWN5EiMKH01JU1NJTkdfVElNRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIuCipNSVNTSU5HX1RJTUVfUE9MSUNZX1JVTl9BVF9ORVhUX1ZBTElEX1RJTUUQARIcChhNSVNTSU5HX1RJTUVfUE9MSUNZX1NLSVAQAiquAQoSUmVwZWF0ZWRUaW1lUG9saWN5EiQKIFJFUEVBVEVEX1RJTUVfUE9MSUNZX1VOU1BFQ0lGSUVEEAASJwojUkVQRUFURURfVElNRV9QT0xJQ1lfUlVOX09OQ0VfRklSU1QQARImCiJSRVBFQVRFRF9USU1FX1BPTElDWV9SVU5fT05DRV9MQVNUEAISIQodUkVQRUFURURfVElNRV9QT0xJQ1lfUlVOX0JPVEgQAyqNAQoJRHN0RWZmZWN0EhoKFkRTVF9FRkZFQ1RfVU5TUEVDSUZJRUQQABIbChdEU1RfRUZGRUNUX01JU1NJTkdfVElNRRABEiIKHkRTVF9FRkZFQ1RfUkVQRUFURURfVElNRV9GSVJTVBACEiMKH0RTVF9FRkZFQ1RfUkVQRUFURURfVElNRV9TRUNPTkQQA2IGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Payload is opaque bytes with a content type; the SDK has JSON helpers.
@@ -175,6 +175,20 @@ export type CronSchedule = Message<"taskplane.v1.CronSchedule"> & {
    * @generated from field: string time_zone = 2;
    */
   timeZone: string;
+
+  /**
+   * For local times skipped by a DST jump forward [RUN_AT_NEXT_VALID_TIME].
+   *
+   * @generated from field: taskplane.v1.MissingTimePolicy on_missing_time = 3;
+   */
+  onMissingTime: MissingTimePolicy;
+
+  /**
+   * For local times repeated by a DST jump back [RUN_ONCE_FIRST].
+   *
+   * @generated from field: taskplane.v1.RepeatedTimePolicy on_repeated_time = 4;
+   */
+  onRepeatedTime: RepeatedTimePolicy;
 };
 
 /**
@@ -318,6 +332,15 @@ export type Schedule = Message<"taskplane.v1.Schedule"> & {
    * @generated from field: taskplane.v1.CatchUpPolicy catch_up = 8;
    */
   catchUp?: CatchUpPolicy | undefined;
+
+  /**
+   * Spreads recurring fires over [0, jitter) after their scheduled time, so tasks on the same
+   * schedule do not all start at once. The offset is fixed per task and scheduled time; the run
+   * keeps the scheduled time and is due at scheduled time + offset.
+   *
+   * @generated from field: google.protobuf.Duration jitter = 9;
+   */
+  jitter?: Duration | undefined;
 };
 
 /**
@@ -326,6 +349,68 @@ export type Schedule = Message<"taskplane.v1.Schedule"> & {
  */
 export const ScheduleSchema: GenMessage<Schedule> = /*@__PURE__*/
   messageDesc(file_taskplane_v1_task, 8);
+
+/**
+ * FireTime is one upcoming fire of a schedule, as a preview shows it.
+ *
+ * @generated from message taskplane.v1.FireTime
+ */
+export type FireTime = Message<"taskplane.v1.FireTime"> & {
+  /**
+   * The scheduled instant. For a missing local time: the instant clocks jumped forward.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The wall-clock time in the schedule's zone, ISO 8601 with its UTC offset
+   * ("2026-03-29T03:00:00+02:00"); for a missing local time, the time that does not exist, with no offset.
+   *
+   * @generated from field: string local_time = 2;
+   */
+  localTime: string;
+
+  /**
+   * The schedule's zone (UTC for interval and one-time schedules).
+   *
+   * @generated from field: string time_zone = 3;
+   */
+  timeZone: string;
+
+  /**
+   * @generated from field: taskplane.v1.DstEffect dst_effect = 4;
+   */
+  dstEffect: DstEffect;
+
+  /**
+   * True when the DST policy drops this fire: it is shown, but never runs.
+   *
+   * @generated from field: bool skipped = 5;
+   */
+  skipped: boolean;
+
+  /**
+   * What the DST policy does here, in words; empty when no transition is involved.
+   *
+   * @generated from field: string note = 6;
+   */
+  note: string;
+
+  /**
+   * When the run will be due with the task's jitter; set only for a task's own preview.
+   *
+   * @generated from field: google.protobuf.Timestamp due_time = 7;
+   */
+  dueTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message taskplane.v1.FireTime.
+ * Use `create(FireTimeSchema)` to create a new message.
+ */
+export const FireTimeSchema: GenMessage<FireTime> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task, 9);
 
 /**
  * TaskSpec is what a user submits.
@@ -390,7 +475,7 @@ export type TaskSpec = Message<"taskplane.v1.TaskSpec"> & {
  * Use `create(TaskSpecSchema)` to create a new message.
  */
 export const TaskSpecSchema: GenMessage<TaskSpec> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 9);
+  messageDesc(file_taskplane_v1_task, 10);
 
 /**
  * Task is a stored task.
@@ -436,7 +521,7 @@ export type Task = Message<"taskplane.v1.Task"> & {
  * Use `create(TaskSchema)` to create a new message.
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 10);
+  messageDesc(file_taskplane_v1_task, 11);
 
 /**
  * RunError describes a failed attempt.
@@ -469,7 +554,7 @@ export type RunError = Message<"taskplane.v1.RunError"> & {
  * Use `create(RunErrorSchema)` to create a new message.
  */
 export const RunErrorSchema: GenMessage<RunError> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 11);
+  messageDesc(file_taskplane_v1_task, 12);
 
 /**
  * Attempt is one execution of a run on a worker.
@@ -513,7 +598,7 @@ export type Attempt = Message<"taskplane.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 12);
+  messageDesc(file_taskplane_v1_task, 13);
 
 /**
  * Run is one fire of a task: unique per task and scheduled time.
@@ -557,7 +642,7 @@ export type Run = Message<"taskplane.v1.Run"> & {
   trigger: RunTrigger;
 
   /**
-   * The time the schedule (or trigger) asked for.
+   * The time the schedule (or trigger) asked for, without jitter.
    *
    * @generated from field: google.protobuf.Timestamp scheduled_time = 8;
    */
@@ -641,6 +726,14 @@ export type Run = Message<"taskplane.v1.Run"> & {
    * @generated from field: bytes heartbeat_details = 21;
    */
   heartbeatDetails: Uint8Array;
+
+  /**
+   * When the run is due: the scheduled time plus the schedule's jitter, or a retry's next attempt
+   * time, or now for a backfilled run.
+   *
+   * @generated from field: google.protobuf.Timestamp due_time = 22;
+   */
+  dueTime?: Timestamp | undefined;
 };
 
 /**
@@ -648,7 +741,7 @@ export type Run = Message<"taskplane.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 13);
+  messageDesc(file_taskplane_v1_task, 14);
 
 /**
  * LogEntry is one line a handler logged.
@@ -684,7 +777,7 @@ export type LogEntry = Message<"taskplane.v1.LogEntry"> & {
  * Use `create(LogEntrySchema)` to create a new message.
  */
 export const LogEntrySchema: GenMessage<LogEntry> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 14);
+  messageDesc(file_taskplane_v1_task, 15);
 
 /**
  * Priority orders runs within a queue: higher priorities are handed to workers first.
@@ -878,6 +971,13 @@ export enum RunTrigger {
    * @generated from enum value: RUN_TRIGGER_MANUAL = 2;
    */
   MANUAL = 2,
+
+  /**
+   * Created by BackfillTask for a past fire time.
+   *
+   * @generated from enum value: RUN_TRIGGER_BACKFILL = 3;
+   */
+  BACKFILL = 3,
 }
 
 /**
@@ -1010,4 +1110,123 @@ export enum CatchUpMode {
  */
 export const CatchUpModeSchema: GenEnum<CatchUpMode> = /*@__PURE__*/
   enumDesc(file_taskplane_v1_task, 6);
+
+/**
+ * MissingTimePolicy decides what a cron schedule does with a local time that does not exist
+ * because clocks jump forward (02:30 on the day Europe/Berlin moves from 02:00 to 03:00).
+ *
+ * @generated from enum taskplane.v1.MissingTimePolicy
+ */
+export enum MissingTimePolicy {
+  /**
+   * Treated as RUN_AT_NEXT_VALID_TIME.
+   *
+   * @generated from enum value: MISSING_TIME_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Fires once at the first instant after the jump (03:00 in the example); every missing local
+   * time of that jump fires as this one fire.
+   *
+   * @generated from enum value: MISSING_TIME_POLICY_RUN_AT_NEXT_VALID_TIME = 1;
+   */
+  RUN_AT_NEXT_VALID_TIME = 1,
+
+  /**
+   * The fire does not happen that day.
+   *
+   * @generated from enum value: MISSING_TIME_POLICY_SKIP = 2;
+   */
+  SKIP = 2,
+}
+
+/**
+ * Describes the enum taskplane.v1.MissingTimePolicy.
+ */
+export const MissingTimePolicySchema: GenEnum<MissingTimePolicy> = /*@__PURE__*/
+  enumDesc(file_taskplane_v1_task, 7);
+
+/**
+ * RepeatedTimePolicy decides what a cron schedule does with a local time that occurs twice because
+ * clocks go back (02:30 on the day Europe/Berlin moves from 03:00 back to 02:00).
+ *
+ * @generated from enum taskplane.v1.RepeatedTimePolicy
+ */
+export enum RepeatedTimePolicy {
+  /**
+   * Treated as RUN_ONCE_FIRST.
+   *
+   * @generated from enum value: REPEATED_TIME_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Fires at the first occurrence only (still on summer time).
+   *
+   * @generated from enum value: REPEATED_TIME_POLICY_RUN_ONCE_FIRST = 1;
+   */
+  RUN_ONCE_FIRST = 1,
+
+  /**
+   * Fires at the second occurrence only (already on standard time).
+   *
+   * @generated from enum value: REPEATED_TIME_POLICY_RUN_ONCE_LAST = 2;
+   */
+  RUN_ONCE_LAST = 2,
+
+  /**
+   * Fires at both occurrences, an offset change apart.
+   *
+   * @generated from enum value: REPEATED_TIME_POLICY_RUN_BOTH = 3;
+   */
+  RUN_BOTH = 3,
+}
+
+/**
+ * Describes the enum taskplane.v1.RepeatedTimePolicy.
+ */
+export const RepeatedTimePolicySchema: GenEnum<RepeatedTimePolicy> = /*@__PURE__*/
+  enumDesc(file_taskplane_v1_task, 8);
+
+/**
+ * DstEffect says how a DST transition touches one fire time of a preview.
+ *
+ * @generated from enum taskplane.v1.DstEffect
+ */
+export enum DstEffect {
+  /**
+   * Not affected by a transition.
+   *
+   * @generated from enum value: DST_EFFECT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The local time does not exist that day; the missing-time policy decides.
+   *
+   * @generated from enum value: DST_EFFECT_MISSING_TIME = 1;
+   */
+  MISSING_TIME = 1,
+
+  /**
+   * The first of a local time that occurs twice; the repeated-time policy decides.
+   *
+   * @generated from enum value: DST_EFFECT_REPEATED_TIME_FIRST = 2;
+   */
+  REPEATED_TIME_FIRST = 2,
+
+  /**
+   * The second of a local time that occurs twice; the repeated-time policy decides.
+   *
+   * @generated from enum value: DST_EFFECT_REPEATED_TIME_SECOND = 3;
+   */
+  REPEATED_TIME_SECOND = 3,
+}
+
+/**
+ * Describes the enum taskplane.v1.DstEffect.
+ */
+export const DstEffectSchema: GenEnum<DstEffect> = /*@__PURE__*/
+  enumDesc(file_taskplane_v1_task, 9);
 

@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { LogEntry, Payload, Run, RunState, Schedule, Task, TaskSpec, TaskState } from "./task_pb.js";
+import type { FireTime, LogEntry, OverlapPolicy, Payload, Run, RunState, Schedule, Task, TaskSpec, TaskState } from "./task_pb.js";
 import { file_taskplane_v1_task } from "./task_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskplane/v1/task_service.proto.
  */
 export const file_taskplane_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YXNrcGxhbmUvdjEvdGFza19zZXJ2aWNlLnByb3RvEgx0YXNrcGxhbmUudjEiQQoRQ3JlYXRlVGFza1JlcXVlc3QSLAoEdGFzaxgBIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0IGukgDyAEBIm4KEkNyZWF0ZVRhc2tSZXNwb25zZRIgCgR0YXNrGAEgASgLMhIudGFza3BsYW5lLnYxLlRhc2sSJAoJZmlyc3RfcnVuGAIgASgLMhEudGFza3BsYW5lLnYxLlJ1bhIQCghleGlzdGluZxgDIAEoCCJNChdCYXRjaENyZWF0ZVRhc2tzUmVxdWVzdBIyCgV0YXNrcxgBIAMoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0ILukgIkgEFCAEQ6AciPQoYQmF0Y2hDcmVhdGVUYXNrc1Jlc3BvbnNlEiEKBXRhc2tzGAEgAygLMhIudGFza3BsYW5lLnYxLlRhc2siKwoOR2V0VGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQEiMwoPR2V0VGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzayKmAgoQTGlzdFRhc2tzUmVxdWVzdBIwCgVzdGF0ZRgBIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGVCCLpIBYIBAhABEhYKBHR5cGUYAiABKAlCCLpIBXIDGMgBEhYKBXF1ZXVlGAMgASgJQge6SARyAhhkEkQKBmxhYmVscxgEIAMoCzIqLnRhc2twbGFuZS52MS5MaXN0VGFza3NSZXF1ZXN0LkxhYmVsc0VudHJ5Qgi6SAWaAQIQEBIdCglwYWdlX3NpemUYBSABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgGIAEoCUIIukgFcgMYyAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJPChFMaXN0VGFza3NSZXNwb25zZRIhCgV0YXNrcxgBIAMoCzISLnRhc2twbGFuZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJlChFDYW5jZWxUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIbCgZydW5faWQYAiABKAlCC7pICNgBAXIDsAEBEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY6AciTgoSQ2FuY2VsVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzaxIWCg5jYW5jZWxsZWRfcnVucxgCIAEoBSJKChBSZXRyeVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEhsKBnJ1bl9pZBgCIAEoCUILukgI2AEBcgOwAQEiMwoRUmV0cnlUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biJXChJUcmlnZ2VyVGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESJgoHcGF5bG9hZBgCIAEoCzIVLnRhc2twbGFuZS52MS5QYXlsb2FkIjUKE1RyaWdnZXJUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biItChBQYXVzZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIjUKEVBhdXNlVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzayIuChFSZXN1bWVUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABASI2ChJSZXN1bWVUYXNrUmVzcG9uc2USIAoEdGFzaxgBIAEoCzISLnRhc2twbGFuZS52MS5UYXNrIi4KEURlbGV0ZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSKdAQoPTGlzdFJ1bnNSZXF1ZXN0EhwKB3Rhc2tfaWQYASABKAlCC7pICNgBAXIDsAEBEi8KBXN0YXRlGAIgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEiTAoQTGlzdFJ1bnNSZXNwb25zZRIfCgRydW5zGAEgAygLMhEudGFza3BsYW5lLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoNR2V0UnVuUmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRhc2twbGFuZS52MS5SdW4ibgoSTGlzdFJ1bkxvZ3NSZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESHwoOYWZ0ZXJfc2VxdWVuY2UYAiABKANCB7pIBCICKAASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAIj4KE0xpc3RSdW5Mb2dzUmVzcG9uc2USJwoHZW50cmllcxgBIAMoCzIWLnRhc2twbGFuZS52MS5Mb2dFbnRyeSKQAQoWUHJldmlld1NjaGVkdWxlUmVxdWVzdBIwCghzY2hlZHVsZRgBIAEoCzIWLnRhc2twbGFuZS52MS5TY2hlZHVsZUIGukgDyAEBEhkKBWNvdW50GAIgASgFQgq6SAcaBRjoBygAEikKBWFmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJChdQcmV2aWV3U2NoZWR1bGVSZXNwb25zZRIuCgpmaXJlX3RpbWVzGAEgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDL+CAoLVGFza1NlcnZpY2USTwoKQ3JlYXRlVGFzaxIfLnRhc2twbGFuZS52MS5DcmVhdGVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5DcmVhdGVUYXNrUmVzcG9uc2USYQoQQmF0Y2hDcmVhdGVUYXNrcxIlLnRhc2twbGFuZS52MS5CYXRjaENyZWF0ZVRhc2tzUmVxdWVzdBomLnRhc2twbGFuZS52MS5CYXRjaENyZWF0ZVRhc2tzUmVzcG9uc2USRgoHR2V0VGFzaxIcLnRhc2twbGFuZS52MS5HZXRUYXNrUmVxdWVzdBodLnRhc2twbGFuZS52MS5HZXRUYXNrUmVzcG9uc2USTAoJTGlzdFRhc2tzEh4udGFza3BsYW5lLnYxLkxpc3RUYXNrc1JlcXVlc3QaHy50YXNrcGxhbmUudjEuTGlzdFRhc2tzUmVzcG9uc2USTwoKQ2FuY2VsVGFzaxIfLnRhc2twbGFuZS52MS5DYW5jZWxUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5DYW5jZWxUYXNrUmVzcG9uc2USTAoJUmV0cnlUYXNrEh4udGFza3BsYW5lLnYxLlJldHJ5VGFza1JlcXVlc3QaHy50YXNrcGxhbmUudjEuUmV0cnlUYXNrUmVzcG9uc2USUgoLVHJpZ2dlclRhc2sSIC50YXNrcGxhbmUudjEuVHJpZ2dlclRhc2tSZXF1ZXN0GiEudGFza3BsYW5lLnYxLlRyaWdnZXJUYXNrUmVzcG9uc2USTAoJUGF1c2VUYXNrEh4udGFza3BsYW5lLnYxLlBhdXNlVGFza1JlcXVlc3QaHy50YXNrcGxhbmUudjEuUGF1c2VUYXNrUmVzcG9uc2USTwoKUmVzdW1lVGFzaxIfLnRhc2twbGFuZS52MS5SZXN1bWVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5SZXN1bWVUYXNrUmVzcG9uc2USTwoKRGVsZXRlVGFzaxIfLnRhc2twbGFuZS52MS5EZWxldGVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5EZWxldGVUYXNrUmVzcG9uc2USSQoITGlzdFJ1bnMSHS50YXNrcGxhbmUudjEuTGlzdFJ1bnNSZXF1ZXN0Gh4udGFza3BsYW5lLnYxLkxpc3RSdW5zUmVzcG9uc2USQwoGR2V0UnVuEhsudGFza3BsYW5lLnYxLkdldFJ1blJlcXVlc3QaHC50YXNrcGxhbmUudjEuR2V0UnVuUmVzcG9uc2USUgoLTGlzdFJ1bkxvZ3MSIC50YXNrcGxhbmUudjEuTGlzdFJ1bkxvZ3NSZXF1ZXN0GiEudGFza3BsYW5lLnYxLkxpc3RSdW5Mb2dzUmVzcG9uc2USXgoPUHJldmlld1NjaGVkdWxlEiQudGFza3BsYW5lLnYxLlByZXZpZXdTY2hlZHVsZVJlcXVlc3QaJS50YXNrcGxhbmUudjEuUHJldmlld1NjaGVkdWxlUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskplane_v1_task]);
+  fileDesc("Ch90YXNrcGxhbmUvdjEvdGFza19zZXJ2aWNlLnByb3RvEgx0YXNrcGxhbmUudjEiQQoRQ3JlYXRlVGFza1JlcXVlc3QSLAoEdGFzaxgBIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0IGukgDyAEBIm4KEkNyZWF0ZVRhc2tSZXNwb25zZRIgCgR0YXNrGAEgASgLMhIudGFza3BsYW5lLnYxLlRhc2sSJAoJZmlyc3RfcnVuGAIgASgLMhEudGFza3BsYW5lLnYxLlJ1bhIQCghleGlzdGluZxgDIAEoCCJNChdCYXRjaENyZWF0ZVRhc2tzUmVxdWVzdBIyCgV0YXNrcxgBIAMoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0ILukgIkgEFCAEQ6AciPQoYQmF0Y2hDcmVhdGVUYXNrc1Jlc3BvbnNlEiEKBXRhc2tzGAEgAygLMhIudGFza3BsYW5lLnYxLlRhc2siKwoOR2V0VGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQEiYwoPR2V0VGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzaxIuCg51cGNvbWluZ19maXJlcxgCIAMoCzIWLnRhc2twbGFuZS52MS5GaXJlVGltZSKmAgoQTGlzdFRhc2tzUmVxdWVzdBIwCgVzdGF0ZRgBIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGVCCLpIBYIBAhABEhYKBHR5cGUYAiABKAlCCLpIBXIDGMgBEhYKBXF1ZXVlGAMgASgJQge6SARyAhhkEkQKBmxhYmVscxgEIAMoCzIqLnRhc2twbGFuZS52MS5MaXN0VGFza3NSZXF1ZXN0LkxhYmVsc0VudHJ5Qgi6SAWaAQIQEBIdCglwYWdlX3NpemUYBSABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgGIAEoCUIIukgFcgMYyAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJPChFMaXN0VGFza3NSZXNwb25zZRIhCgV0YXNrcxgBIAMoCzISLnRhc2twbGFuZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJlChFDYW5jZWxUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIbCgZydW5faWQYAiABKAlCC7pICNgBAXIDsAEBEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY6AciTgoSQ2FuY2VsVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzaxIWCg5jYW5jZWxsZWRfcnVucxgCIAEoBSJKChBSZXRyeVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEhsKBnJ1bl9pZBgCIAEoCUILukgI2AEBcgOwAQEiMwoRUmV0cnlUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biJXChJUcmlnZ2VyVGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESJgoHcGF5bG9hZBgCIAEoCzIVLnRhc2twbGFuZS52MS5QYXlsb2FkIjUKE1RyaWdnZXJUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biItChBQYXVzZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIjUKEVBhdXNlVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzayIuChFSZXN1bWVUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABASI2ChJSZXN1bWVUYXNrUmVzcG9uc2USIAoEdGFzaxgBIAEoCzISLnRhc2twbGFuZS52MS5UYXNrIi4KEURlbGV0ZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSKdAQoPTGlzdFJ1bnNSZXF1ZXN0EhwKB3Rhc2tfaWQYASABKAlCC7pICNgBAXIDsAEBEi8KBXN0YXRlGAIgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEiTAoQTGlzdFJ1bnNSZXNwb25zZRIfCgRydW5zGAEgAygLMhEudGFza3BsYW5lLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoNR2V0UnVuUmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRhc2twbGFuZS52MS5SdW4ibgoSTGlzdFJ1bkxvZ3NSZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESHwoOYWZ0ZXJfc2VxdWVuY2UYAiABKANCB7pIBCICKAASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAIj4KE0xpc3RSdW5Mb2dzUmVzcG9uc2USJwoHZW50cmllcxgBIAMoCzIWLnRhc2twbGFuZS52MS5Mb2dFbnRyeSKQAQoWUHJldmlld1NjaGVkdWxlUmVxdWVzdBIwCghzY2hlZHVsZRgBIAEoCzIWLnRhc2twbGFuZS52MS5TY2hlZHVsZUIGukgDyAEBEhkKBWNvdW50GAIgASgFQgq6SAcaBRjoBygAEikKBWFmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwChdQcmV2aWV3U2NoZWR1bGVSZXNwb25zZRIuCgpmaXJlX3RpbWVzGAEgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVmaXJlcxgCIAMoCzIWLnRhc2twbGFuZS52MS5GaXJlVGltZSLdAQoTQmFja2ZpbGxUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARI2CgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBEjQKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBEj0KDm92ZXJsYXBfcG9saWN5GAQgASgOMhsudGFza3BsYW5lLnYxLk92ZXJsYXBQb2xpY3lCCLpIBYIBAhABIl8KFEJhY2tmaWxsVGFza1Jlc3BvbnNlEhIKCmZpcmVfdGltZXMYASABKAUSDwoHY3JlYXRlZBgCIAEoBRIQCghyZW9wZW5lZBgDIAEoBRIQCghleGlzdGluZxgEIAEoBTLVCQoLVGFza1NlcnZpY2USTwoKQ3JlYXRlVGFzaxIfLnRhc2twbGFuZS52MS5DcmVhdGVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5DcmVhdGVUYXNrUmVzcG9uc2USYQoQQmF0Y2hDcmVhdGVUYXNrcxIlLnRhc2twbGFuZS52MS5CYXRjaENyZWF0ZVRhc2tzUmVxdWVzdBomLnRhc2twbGFuZS52MS5CYXRjaENyZWF0ZVRhc2tzUmVzcG9uc2USRgoHR2V0VGFzaxIcLnRhc2twbGFuZS52MS5HZXRUYXNrUmVxdWVzdBodLnRhc2twbGFuZS52MS5HZXRUYXNrUmVzcG9uc2USTAoJTGlzdFRhc2tzEh4udGFza3BsYW5lLnYxLkxpc3RUYXNrc1JlcXVlc3QaHy50YXNrcGxhbmUudjEuTGlzdFRhc2tzUmVzcG9uc2USTwoKQ2FuY2VsVGFzaxIfLnRhc2twbGFuZS52MS5DYW5jZWxUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5DYW5jZWxUYXNrUmVzcG9uc2USTAoJUmV0cnlUYXNrEh4udGFza3BsYW5lLnYxLlJldHJ5VGFza1JlcXVlc3QaHy50YXNrcGxhbmUudjEuUmV0cnlUYXNrUmVzcG9uc2USUgoLVHJpZ2dlclRhc2sSIC50YXNrcGxhbmUudjEuVHJpZ2dlclRhc2tSZXF1ZXN0GiEudGFza3BsYW5lLnYxLlRyaWdnZXJUYXNrUmVzcG9uc2USTAoJUGF1c2VUYXNrEh4udGFza3BsYW5lLnYxLlBhdXNlVGFza1JlcXVlc3QaHy50YXNrcGxhbmUudjEuUGF1c2VUYXNrUmVzcG9uc2USTwoKUmVzdW1lVGFzaxIfLnRhc2twbGFuZS52MS5SZXN1bWVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5SZXN1bWVUYXNrUmVzcG9uc2USTwoKRGVsZXRlVGFzaxIfLnRhc2twbGFuZS52MS5EZWxldGVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5EZWxldGVUYXNrUmVzcG9uc2USSQoITGlzdFJ1bnMSHS50YXNrcGxhbmUudjEuTGlzdFJ1bnNSZXF1ZXN0Gh4udGFza3BsYW5lLnYxLkxpc3RSdW5zUmVzcG9uc2USQwoGR2V0UnVuEhsudGFza3BsYW5lLnYxLkdldFJ1blJlcXVlc3QaHC50YXNrcGxhbmUudjEuR2V0UnVuUmVzcG9uc2USUgoLTGlzdFJ1bkxvZ3MSIC50YXNrcGxhbmUudjEuTGlzdFJ1bkxvZ3NSZXF1ZXN0GiEudGFza3BsYW5lLnYxLkxpc3RSdW5Mb2dzUmVzcG9uc2USXgoPUHJldmlld1NjaGVkdWxlEiQudGFza3BsYW5lLnYxLlByZXZpZXdTY2hlZHVsZVJlcXVlc3QaJS50YXNrcGxhbmUudjEuUHJldmlld1NjaGVkdWxlUmVzcG9uc2USVQoMQmFja2ZpbGxUYXNrEiEudGFza3BsYW5lLnYxLkJhY2tmaWxsVGFza1JlcXVlc3QaIi50YXNrcGxhbmUudjEuQmFja2ZpbGxUYXNrUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskplane_v1_task]);
 
 /**
  * @generated from message taskplane.v1.CreateTaskRequest
@@ -124,6 +124,13 @@ export type GetTaskResponse = Message<"taskplane.v1.GetTaskResponse"> & {
    * @generated from field: taskplane.v1.Task task = 1;
    */
   task?: Task | undefined;
+
+  /**
+   * The next fire times of a recurring task (up to 10), with its jitter and DST effects.
+   *
+   * @generated from field: repeated taskplane.v1.FireTime upcoming_fires = 2;
+   */
+  upcomingFires: FireTime[];
 };
 
 /**
@@ -614,9 +621,19 @@ export const PreviewScheduleRequestSchema: GenMessage<PreviewScheduleRequest> = 
  */
 export type PreviewScheduleResponse = Message<"taskplane.v1.PreviewScheduleResponse"> & {
   /**
+   * The instants that will fire (fires the DST policy skips are left out).
+   *
    * @generated from field: repeated google.protobuf.Timestamp fire_times = 1;
    */
   fireTimes: Timestamp[];
+
+  /**
+   * The same fires with their local times and DST effects, plus those the DST policy skips
+   * (marked skipped), in order.
+   *
+   * @generated from field: repeated taskplane.v1.FireTime fires = 2;
+   */
+  fires: FireTime[];
 };
 
 /**
@@ -625,6 +642,85 @@ export type PreviewScheduleResponse = Message<"taskplane.v1.PreviewScheduleRespo
  */
 export const PreviewScheduleResponseSchema: GenMessage<PreviewScheduleResponse> = /*@__PURE__*/
   messageDesc(file_taskplane_v1_task_service, 27);
+
+/**
+ * @generated from message taskplane.v1.BackfillTaskRequest
+ */
+export type BackfillTaskRequest = Message<"taskplane.v1.BackfillTaskRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * Fire times at or after this instant.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * Fire times at or before this instant; not in the future.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 3;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * How the backfilled runs, all due now, overlap each other and the task's unfinished runs [ALLOW]:
+   * ALLOW runs them all at once, SKIP only those that find no unfinished run, CANCEL_PREVIOUS only the latest.
+   *
+   * @generated from field: taskplane.v1.OverlapPolicy overlap_policy = 4;
+   */
+  overlapPolicy: OverlapPolicy;
+};
+
+/**
+ * Describes the message taskplane.v1.BackfillTaskRequest.
+ * Use `create(BackfillTaskRequestSchema)` to create a new message.
+ */
+export const BackfillTaskRequestSchema: GenMessage<BackfillTaskRequest> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 28);
+
+/**
+ * @generated from message taskplane.v1.BackfillTaskResponse
+ */
+export type BackfillTaskResponse = Message<"taskplane.v1.BackfillTaskResponse"> & {
+  /**
+   * Fire times of the schedule in the range (at most 10,000).
+   *
+   * @generated from field: int32 fire_times = 1;
+   */
+  fireTimes: number;
+
+  /**
+   * Runs created for fire times that had none.
+   *
+   * @generated from field: int32 created = 2;
+   */
+  created: number;
+
+  /**
+   * SKIPPED runs (missed, paused or overlapped fires) that were made to run.
+   *
+   * @generated from field: int32 reopened = 3;
+   */
+  reopened: number;
+
+  /**
+   * Fire times that had a run already and were left alone.
+   *
+   * @generated from field: int32 existing = 4;
+   */
+  existing: number;
+};
+
+/**
+ * Describes the message taskplane.v1.BackfillTaskResponse.
+ * Use `create(BackfillTaskResponseSchema)` to create a new message.
+ */
+export const BackfillTaskResponseSchema: GenMessage<BackfillTaskResponse> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 29);
 
 /**
  * TaskService is how users submit, watch and steer tasks and their runs.
@@ -755,7 +851,7 @@ export const TaskService: GenService<{
     output: typeof ListRunLogsResponseSchema;
   },
   /**
-   * The next fire times of a schedule, without creating anything.
+   * The next fire times of a schedule, without creating anything, with what DST does to each.
    *
    * @generated from rpc taskplane.v1.TaskService.PreviewSchedule
    */
@@ -763,6 +859,18 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof PreviewScheduleRequestSchema;
     output: typeof PreviewScheduleResponseSchema;
+  },
+  /**
+   * Creates the runs a recurring task's schedule would have had over a past range. A fire time
+   * that has a run already gets none (a SKIPPED one is run now instead), so backfilling the same
+   * range twice adds nothing.
+   *
+   * @generated from rpc taskplane.v1.TaskService.BackfillTask
+   */
+  backfillTask: {
+    methodKind: "unary";
+    input: typeof BackfillTaskRequestSchema;
+    output: typeof BackfillTaskResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_taskplane_v1_task_service, 0);
