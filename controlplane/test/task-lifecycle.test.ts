@@ -127,7 +127,8 @@ describe("task lifecycle", () => {
     );
     expect(skipped.runs[0]!.reason).toBe("task paused");
     const countWhilePaused = (await client.runs({ taskId: task!.id, state: RunState.SUCCEEDED })).runs.length;
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Paused for more than two fire times.
+    await new Promise((r) => setTimeout(r, 2_500));
     expect((await client.runs({ taskId: task!.id, state: RunState.SUCCEEDED })).runs.length).toBe(countWhilePaused);
     const resumedAt = Date.now();
     const resumed = await client.resume(task!.id);

@@ -1,6 +1,6 @@
 // The public surface of @taskplane/sdk.
 export { TaskplaneClient, type ListRunsFilter, type ListTasksFilter, type TaskSpecInit } from "./client/taskplane-client.js";
-export { schedules, duration, type ScheduleInit, type RecurringOptions } from "./client/schedules.js";
+export { schedules, duration, type ScheduleInit, type RecurringOptions, type CronOptions } from "./client/schedules.js";
 export { createTransport, retryInterceptor, RETRYABLE_CODES, type ConnectionOptions, type RetryOptions } from "./client/transport.js";
 export { Worker, type WorkerOptions, type WorkerState } from "./worker/worker.js";
 export { TaskContext } from "./worker/task-context.js";
@@ -24,8 +24,12 @@ export {
   TaskState,
   OverlapPolicy,
   CatchUpMode,
+  MissingTimePolicy,
+  RepeatedTimePolicy,
+  DstEffect,
   AttemptOutcome,
   RunTrigger,
   type Task,
   type Run,
+  type FireTime,
 } from "@taskplane/proto/taskplane/v1/task_pb.js";

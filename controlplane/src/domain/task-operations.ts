@@ -118,7 +118,9 @@ export class TaskOperations {
       throw new FailedPreconditionError(`task ${taskId} is not recurring; cancel it instead of pausing`);
     }
     if (task.state === "PAUSED") return task;
-    return (await this.changeState(task, ["ACTIVE"], "PAUSED", {})).task;
+    // The next fire is skipped in Postgres at once: the leader may hold it in memory already, and
+    // a fire is only handed out while its run is SCHEDULED.
+    return (await this.changeState(task, ["ACTIVE"], "PAUSED", { cancelRuns: { reason: "task paused", onlyScheduled: true } })).task;
   }
 
   /**

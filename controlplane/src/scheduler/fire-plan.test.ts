@@ -199,6 +199,40 @@ describe("planFires: task state, retries and manual runs", () => {
   });
 });
 
+describe("planFires: backfills and jitter", () => {
+  const now = "2025-01-01T12:00:00.010Z";
+  const backfill = (id: string, overlap?: "ALLOW" | "SKIP") =>
+    due({ id, trigger: "BACKFILL", scheduledTime: d("2025-01-01T03:00:00Z"), dueTime: d(now), overlap, taskState: "PAUSED" });
+
+  it("queues backfilled runs of a paused task, long after their scheduled time, planning no next fire", () => {
+    const p = plan([backfill("run-1", "ALLOW"), backfill("run-2", "ALLOW")], now, ["task-1"]);
+    expect(p).toEqual({ queue: ["run-1", "run-2"], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] });
+  });
+
+  it("with overlap SKIP queues the first backfilled run of a task and skips the rest of the batch", () => {
+    const p = plan([backfill("run-1", "SKIP"), backfill("run-2", "SKIP")], now);
+    expect(p.queue).toEqual(["run-1"]);
+    expect(p.skip).toEqual([{ runId: "run-2", reason: "the previous run was still running (overlap policy SKIP)" }]);
+    expect(needsOverlapCheck(backfill("run-1", "SKIP"))).toBe(true);
+    expect(settledAhead(backfill("run-1", "SKIP"))).toBe(false);
+    expect(settledAhead(backfill("run-1", "ALLOW"))).toBe(true);
+  });
+
+  it("judges a jittered fire late from its due time, not its scheduled time", () => {
+    const jittered = due({ scheduledTime: d("2025-01-01T11:59:50Z"), dueTime: d("2025-01-01T12:00:00Z") });
+    expect(plan([jittered], now).queue).toEqual(["run-1"]);
+  });
+
+  it("gives the next fire its jitter", () => {
+    const p = plan([due({ schedule: everyMinute({ jitterMs: 30_000 }) })], now);
+    const next = p.next[0]!;
+    expect(next.scheduledTime).toEqual(d("2025-01-01T12:01:00Z"));
+    const offset = next.dueTime!.getTime() - next.scheduledTime.getTime();
+    expect(offset).toBeGreaterThanOrEqual(0);
+    expect(offset).toBeLessThan(30_000);
+  });
+});
+
 describe("planFires: missed fires (catch-up)", () => {
   // Down from 11:55 to 12:00:30: fires 11:55 (the existing run), 11:56, 11:57, 11:58, 11:59, 12:00 were missed.
   const scheduledTime = d("2025-01-01T11:55:00Z");

@@ -55,6 +55,8 @@ export class Scheduler implements DueNotifier {
   private timerAt = Infinity;
   private reloading?: Promise<void>;
   private reloadRequested = false;
+  /** The last reload read as many runs as it may: more are due within the window. */
+  private windowFull = false;
   private readonly stopped = new AbortController();
   /** The current term of leadership: its fencing token, and a signal that ends it. */
   private term?: { token: bigint; signal: AbortSignal; held: () => boolean; end: (reason: unknown) => void };
@@ -217,7 +219,9 @@ export class Scheduler implements DueNotifier {
       this.tracked.add(run.id);
       this.heap.push(run);
     }
-    if (due.length === this.options.reloadLimit) this.reloadRequested = true;
+    // A full read holds only the start of the window; the rest is read once the heap has fired
+    // half of it (reading again at once would return the same rows).
+    this.windowFull = due.length === this.options.reloadLimit;
     this.arm();
   }
 
@@ -242,6 +246,7 @@ export class Scheduler implements DueNotifier {
     const batch: DueRun[] = [];
     while (this.heap.size > 0 && this.fireAt(this.heap.peek()!) <= now) batch.push(this.heap.pop()!);
     if (batch.length > 0) this.track(this.fire(batch));
+    if (this.windowFull && this.heap.size < this.options.reloadLimit / 2) this.requestReload();
     this.arm();
   }
 
@@ -254,12 +259,12 @@ export class Scheduler implements DueNotifier {
     try {
       const now = this.deps.clock.now();
       const check = batch.filter(needsOverlapCheck);
-      const busy = check.length
-        ? await this.deps.store.tasksWithActiveRuns(
-            check.map((r) => r.taskId),
-            batch.map((r) => r.id),
-          )
-        : new Set<string>();
+      const [busy, taskStates] = await Promise.all([
+        check.length ? this.deps.store.tasksWithActiveRuns(check.map((r) => r.taskId), batch.map((r) => r.id)) : new Set<string>(),
+        this.deps.store.taskStates([...new Set(batch.map((r) => r.taskId))]),
+      ]);
+      // A pause, resume or cancel since the run was loaded decides its fate, not the loaded copy.
+      for (const run of batch) run.taskState = taskStates.get(run.taskId) ?? run.taskState;
       const plan = planFires(batch, busy, now, { misfireMs: this.options.misfireMs });
       // Runs go to workers before their fire is written, so check the lease is held right now.
       if (!this.term!.held()) return this.stepDown(new Error("the leadership lease is not known to be held"));

@@ -151,6 +151,10 @@ export interface Store {
     nextRun?: NewRun;
     /** Runs to record as well, e.g. the fires skipped while a task was paused. */
     records?: NewRun[];
+    /**
+     * Ends the task's pending runs: all of them CANCELLED (running ones asked to stop), or with
+     * onlyScheduled its scheduled fires SKIPPED (a pause; triggers and backfills still run).
+     */
     cancelRuns?: { reason: string; onlyScheduled: boolean };
   }): Promise<{ task: Task; cancelledRuns: number } | undefined>;
 
@@ -173,6 +177,8 @@ export interface Store {
   /** QUEUED runs, oldest first; with `firedBefore`, only those fired before then (stuck ones). */
   queuedRuns(limit: number, firedBefore?: Date): Promise<DispatchRun[]>;
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;
+  /** The current state of each task, read when its runs fire (the due window holds older copies). */
+  taskStates(taskIds: string[]): Promise<Map<string, TaskState>>;
   /** Applies a fire plan under the leader's fencing token (FencedWriteError when stale). */
   applyFirePlan(plan: FirePlan, now: Date, fence: bigint): Promise<DispatchRun[]>;
   /** Active recurring tasks with no pending scheduled fire (a fire whose next run was never written), with their latest fire. */

@@ -2,7 +2,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
-import type { RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import type { OverlapPolicy, RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import type { PayloadData } from "../payload.js";
 import type { ScheduleInit } from "./schedules.js";
@@ -54,6 +54,11 @@ export class TaskplaneClient {
     return (await this.service.getTask({ taskId })).task!;
   }
 
+  /** A recurring task's next fires (up to 10), with its jitter and what DST does to each. */
+  async upcomingFires(taskId: string) {
+    return (await this.service.getTask({ taskId })).upcomingFires;
+  }
+
   list(filter: ListTasksFilter = {}) {
     return this.service.listTasks(filter);
   }
@@ -100,11 +105,20 @@ export class TaskplaneClient {
 
   /** The next `count` fire times of a schedule, after `after` (default now). */
   async preview(schedule: ScheduleInit, count = 10, after?: Date) {
-    const { fireTimes } = await this.service.previewSchedule({
-      schedule,
-      count,
-      after: after ? timestampFromDate(after) : undefined,
-    });
+    const { fireTimes } = await this.previewFires(schedule, count, after);
     return fireTimes.map((t) => new Date(Number(t.seconds) * 1000 + t.nanos / 1e6));
+  }
+
+  /** The next fires of a schedule with their local times and DST effects, including fires DST skips. */
+  previewFires(schedule: ScheduleInit, count = 10, after?: Date) {
+    return this.service.previewSchedule({ schedule, count, after: after ? timestampFromDate(after) : undefined });
+  }
+
+  /**
+   * Creates the runs a recurring task's schedule would have had in [from, to] (a past range), at
+   * most one per fire time: backfilling the same range twice adds nothing.
+   */
+  backfill(taskId: string, from: Date, to: Date, overlapPolicy?: OverlapPolicy) {
+    return this.service.backfillTask({ taskId, startTime: timestampFromDate(from), endTime: timestampFromDate(to), overlapPolicy });
   }
 }

@@ -67,7 +67,9 @@ export class PgStore implements Store {
             onlyScheduled: change.cancelRuns.onlyScheduled,
           })
         : 0;
-      await runs.insertRuns(db, [...(change.records ?? []), ...(change.nextRun ? [change.nextRun] : [])], change.now);
+      await runs.insertRuns(db, change.records ?? [], change.now);
+      // The next fire may have been skipped by the pause this resume ends.
+      if (change.nextRun) await runs.insertOrReopenSkipped(db, [change.nextRun], change.now);
       const updated = await tasks.updateTaskState(db, task.id, change.to, change.nextRun?.scheduledTime ?? null, change.now);
       return { task: updated, cancelledRuns };
     });
@@ -79,7 +81,7 @@ export class PgStore implements Store {
   }
 
   backfillRuns(items: NewRun[], now: Date) {
-    return runs.insertBackfillRuns(this.pool, items, now);
+    return runs.insertOrReopenSkipped(this.pool, items, now);
   }
 
   getRun(runId: string) {
@@ -121,6 +123,10 @@ export class PgStore implements Store {
 
   queuedRuns(limit: number, firedBefore?: Date) {
     return runs.selectQueuedRuns(this.pool, limit, firedBefore);
+  }
+
+  taskStates(taskIds: string[]) {
+    return tasks.selectTaskStates(this.pool, taskIds);
   }
 
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]) {

@@ -28,10 +28,11 @@ export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()
 }
 
 /**
- * Inserts backfilled runs; where a (task, scheduled time) has a SKIPPED run, that run is made to
- * run instead, and any other run there is left alone.
+ * Inserts runs; where a (task, scheduled time) has a SKIPPED run, that run is made to run instead
+ * (a backfill of a skipped fire, a resume before a fire its pause skipped), and any other run
+ * there is left alone.
  */
-export async function insertBackfillRuns(db: Queryable, runs: NewRun[], now: Date): Promise<{ created: number; reopened: number }> {
+export async function insertOrReopenSkipped(db: Queryable, runs: NewRun[], now: Date): Promise<{ created: number; reopened: number }> {
   const written = await writeRuns(
     db,
     runs,
@@ -129,7 +130,8 @@ export async function cancelRunsOfTasks(
       WHERE task_id = ANY($1::uuid[])
         AND (state = ANY($4::text[]) OR (state = 'RUNNING' AND NOT $5::boolean))
         AND NOT (id = ANY($7::uuid[]))
-        AND ($8::uuid IS NULL OR id = $8)`,
+        AND ($8::uuid IS NULL OR id = $8)
+        AND (NOT $5::boolean OR trigger = 'SCHEDULE')`,
     [
       taskIds,
       reason,
