@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# npm run lint: the contract lints clean, generated code is current, and every workspace type-checks.
+# npm run lint: the contract lints clean and breaks nothing released, generated code is current,
+# and every workspace type-checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npx tsx scripts/proto-deps.ts >/dev/null
 npx buf lint
+bash scripts/check-contract.sh
 
 # Regenerate into a scratch dir and compare with what is committed.
 scratch=$(mktemp -d)
