@@ -78,12 +78,27 @@ export function nextCronFire(cron: ZonedCron, after: number): CronFire | undefin
 /** The latest fires that run in (after, until], at most `limit`, oldest first. */
 export function latestCronFires(cron: ZonedCron, after: number, until: number, limit: number): number[] {
   if (limit <= 0) return [];
-  // Step back `limit` matches in local time, then walk forward from the earliest instant that
-  // local time can have: a forward walk is the one source of truth for DST policy.
+  // Step back in local time, then walk forward: the forward walk is the one source of truth for
+  // DST policy. Skipped, merged or repeated local times can make a step back too short; then step
+  // back twice as far.
+  for (let steps = limit; ; steps *= 2) {
+    const from = Math.max(after, earliestInstantOfMatchBefore(cron, until, steps));
+    const times = firesBetween(cron, from, until, limit);
+    if (times.length >= limit || from <= after) return times;
+  }
+}
+
+/** A lower bound for the instant of the local match `steps` matches before `until`. */
+function earliestInstantOfMatchBefore(cron: ZonedCron, until: number, steps: number): number {
   const zone = cron.timeZone;
   let local: number | undefined = until + largestOffsetBetween(zone, until - 2 * DAY_MS, until) + 1;
-  for (let i = 0; i < limit && local !== undefined; i++) local = matchBefore(cron.expression, local);
-  const from = local === undefined ? after : Math.max(after, local - largestOffsetBetween(zone, local - 2 * DAY_MS, until) - 1);
+  for (let i = 0; i < steps && local !== undefined; i++) local = matchBefore(cron.expression, local);
+  if (local === undefined) return -Infinity;
+  return local - largestOffsetBetween(zone, local - 2 * DAY_MS, until) - 1;
+}
+
+/** The last `limit` fires that run in (from, until], oldest first. */
+function firesBetween(cron: ZonedCron, from: number, until: number, limit: number): number[] {
   const times: number[] = [];
   for (const fire of cronFires(cron, from)) {
     if (fire.time > until) break;
