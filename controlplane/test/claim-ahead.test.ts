@@ -20,7 +20,8 @@ describe("claim ahead", () => {
 
   it("hands a poll its runs at the due instant, with the attempt starting then", async () => {
     const waiting = raw.pollTasks({ workerId: "ahead", taskTypes: ["ahead.once"], maxTasks: 50, wait: { seconds: 10n } });
-    const at = new Date(Date.now() + 1_000);
+    // Far enough ahead that the runs are written and fired before they are due, even on a busy machine.
+    const at = new Date(Date.now() + 3_000);
     const created = await tp.client.createTasks(Array.from({ length: 20 }, () => ({ type: "ahead.once", schedule: schedules.at(at) })));
     const { assignments } = await waiting;
     const receivedAt = Date.now();
