@@ -1,7 +1,10 @@
 // The `taskplane` command: dev (everything in one process), serve, migrate.
 import { Command } from "commander";
 import { pino } from "pino";
-import { loadConfig, type ConfigFlags } from "./config.js";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { loadConfig, type Config, type ConfigFlags } from "./config.js";
 import { startControlPlane } from "./control-plane.js";
 import { createPool } from "./store/pg/db.js";
 import { migrate } from "./store/migrate.js";
@@ -14,7 +17,8 @@ const serverFlags = (cmd: Command) =>
     .option("--host <host>", "address to listen on (TASKPLANE_HOST)", undefined)
     .option("--port <port>", "port for gRPC, gRPC-Web and Connect (TASKPLANE_PORT)", undefined)
     .option("--otlp-endpoint <url>", "export traces over OTLP/HTTP to this URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)")
-    .option("--log-level <level>", "pino log level (TASKPLANE_LOG_LEVEL)");
+    .option("--log-level <level>", "pino log level (TASKPLANE_LOG_LEVEL)")
+    .option("--callback-allow <cidrs>", "comma-separated networks callbacks may reach although private, e.g. 10.0.0.0/8 (TASKPLANE_CALLBACK_ALLOW)");
 
 serverFlags(program.command("dev"))
   .description("run everything in one process: embedded Postgres, scheduler, dispatch and API")
@@ -25,7 +29,7 @@ serverFlags(program.command("dev"))
     logger.info({ dataDir: config.dataDir }, "starting embedded Postgres");
     const { startEmbeddedPostgres } = await import("./store/embedded-postgres.js");
     const db = await startEmbeddedPostgres(config.dataDir);
-    await run({ ...config, databaseUrl: db.url }, logger, db.stop, true);
+    await run({ ...config, databaseUrl: db.url, callbacks: await devCallbackSettings(config) }, logger, db.stop, true);
   });
 
 serverFlags(program.command("serve"))
@@ -51,10 +55,10 @@ program
     console.log(applied.length ? `applied ${applied.join(", ")}` : "database is up to date");
   });
 
-async function run(config: ReturnType<typeof loadConfig>, logger: pino.Logger, afterStop: () => Promise<void>, dev: boolean) {
+async function run(config: Config, logger: pino.Logger, afterStop: () => Promise<void>, dev: boolean) {
   const stopTracing = setupTracing({ otlpEndpoint: config.otlpEndpoint });
   const plane = await startControlPlane(config, { logger });
-  if (dev) printNextSteps(config.host, plane.port);
+  if (dev) printNextSteps(config.host, plane.port, config.callbacks.secrets[0]!);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -71,7 +75,27 @@ async function run(config: ReturnType<typeof loadConfig>, logger: pino.Logger, a
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-function printNextSteps(host: string, port: number) {
+/**
+ * Dev mode signs callbacks with a secret kept in the data dir (made on first start) and lets
+ * them reach this machine, so a local receiver works with no setup.
+ */
+async function devCallbackSettings(config: Config): Promise<Config["callbacks"]> {
+  const file = join(config.dataDir, "callback-secret");
+  const secrets = config.callbacks.secrets.length ? config.callbacks.secrets : [await readOrCreateSecret(file)];
+  const allowedNetworks = config.callbacks.allowedNetworks.length ? config.callbacks.allowedNetworks : ["127.0.0.0/8", "::1/128"];
+  return { ...config.callbacks, secrets, allowedNetworks };
+}
+
+async function readOrCreateSecret(file: string): Promise<string> {
+  const existing = await readFile(file, "utf8").catch(() => "");
+  if (existing.trim()) return existing.trim();
+  const secret = `whsec_${randomBytes(24).toString("base64")}`;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, secret + "\n", { mode: 0o600 });
+  return secret;
+}
+
+function printNextSteps(host: string, port: number, callbackSecret: string) {
   const url = `http://${host}:${port}`;
   console.log(`
 Taskplane is running at ${url} (gRPC, gRPC-Web and Connect on one port).
@@ -80,6 +104,9 @@ Next:
   npx tsx examples/quickstart/worker.ts     # a worker for the quickstart's task types
   npx tsx examples/quickstart/run.ts        # submit one-time, delayed, cron and manual tasks
   npx buf curl --protocol grpc --http2-prior-knowledge --list-methods ${url}
+
+Callbacks are signed with ${callbackSecret}
+(verify them with verifyWebhook from @taskplane/sdk; the secret is kept in the data dir).
 
 Stop with Ctrl-C.`);
 }

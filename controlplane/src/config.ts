@@ -1,4 +1,5 @@
 // Environment and flags -> one typed Config. Flags win over TASKPLANE_* environment variables.
+import { DEFAULT_CALLBACK_SETTINGS, SECRET_PATTERN, type CallbackSettings } from "./callbacks/callback-settings.js";
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from "./scheduler/scheduler.js";
 
 export interface Config {
@@ -19,6 +20,7 @@ export interface Config {
   otlpEndpoint?: string;
   logLevel: string;
   scheduler: SchedulerOptions;
+  callbacks: CallbackSettings;
   /** Seconds SIGTERM waits for in-flight work before closing. */
   shutdownGraceMs: number;
 }
@@ -32,6 +34,7 @@ export interface ConfigFlags {
   logLevel?: string;
   etcd?: string;
   nats?: string;
+  callbackAllow?: string;
 }
 
 const list = (value: string | undefined) => value?.split(",").map((e) => e.trim()).filter(Boolean);
@@ -51,6 +54,21 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     otlpEndpoint: flags.otlpEndpoint ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     logLevel: flags.logLevel ?? env.TASKPLANE_LOG_LEVEL ?? "info",
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS },
+    callbacks: callbackSettings(flags, env),
     shutdownGraceMs: Number(env.TASKPLANE_SHUTDOWN_GRACE_MS ?? 10_000),
+  };
+}
+
+function callbackSettings(flags: ConfigFlags, env: NodeJS.ProcessEnv): CallbackSettings {
+  const secrets = list(env.TASKPLANE_CALLBACK_SECRETS) ?? [];
+  const bad = secrets.find((s) => !SECRET_PATTERN.test(s));
+  if (bad) throw new Error(`TASKPLANE_CALLBACK_SECRETS: "${bad.slice(0, 10)}…" is not a Standard Webhooks secret (whsec_ and base64)`);
+  const maxAgeSeconds = Number(env.TASKPLANE_CALLBACK_MAX_AGE_SECONDS ?? DEFAULT_CALLBACK_SETTINGS.maxAgeMs / 1000);
+  if (!(maxAgeSeconds > 0)) throw new Error(`TASKPLANE_CALLBACK_MAX_AGE_SECONDS: "${env.TASKPLANE_CALLBACK_MAX_AGE_SECONDS}" is not a positive number`);
+  return {
+    ...DEFAULT_CALLBACK_SETTINGS,
+    secrets,
+    allowedNetworks: list(flags.callbackAllow ?? env.TASKPLANE_CALLBACK_ALLOW) ?? [],
+    maxAgeMs: maxAgeSeconds * 1000,
   };
 }

@@ -2,6 +2,9 @@
 import { hostname } from "node:os";
 import { pino, type Logger } from "pino";
 import { taskService } from "./api/task-service.js";
+import { AddressGuard } from "./callbacks/address-guard.js";
+import { CallbackDelivery } from "./callbacks/callback-delivery.js";
+import { callbackRules } from "./callbacks/callback-rules.js";
 import { workerService } from "./api/worker-service.js";
 import type { Config } from "./config.js";
 import type { Leadership } from "./coordination/leadership.js";
@@ -12,6 +15,7 @@ import { InProcessRunQueue } from "./dispatch/in-process-queue.js";
 import { JetStreamRunQueue } from "./dispatch/jetstream-queue.js";
 import type { RunQueue } from "./dispatch/run-queue.js";
 import { systemClock, type Clock } from "./domain/clock.js";
+import { CallbackOperations } from "./domain/callback-operations.js";
 import { RunReports } from "./domain/run-reports.js";
 import { TaskOperations } from "./domain/task-operations.js";
 import { Scheduler } from "./scheduler/scheduler.js";
@@ -51,13 +55,18 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const leadership = deps.leadership ?? leadershipFor(config, logger);
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger }, config.scheduler);
   const dispatcher = new Dispatcher(queue, store, clock);
-  const tasks = new TaskOperations(store, clock, scheduler);
+  const guard = new AddressGuard(config.callbacks.allowedNetworks);
+  const rules = callbackRules(guard, config.callbacks);
+  const tasks = new TaskOperations(store, clock, scheduler, rules);
+  const callbacks = new CallbackOperations(store, clock, rules);
   const reports = new RunReports(store, clock, scheduler);
+  const delivery = new CallbackDelivery({ store, clock, guard, logger }, config.callbacks);
   const server = await startApiServer(
-    { tasks: taskService(tasks, clock), workers: workerService(dispatcher, reports, clock) },
+    { tasks: taskService(tasks, callbacks, clock), workers: workerService(dispatcher, reports, clock) },
     { host: config.host, port: config.port, logger },
   );
   const started = scheduler.start().catch((e) => logger.error({ err: e }, "scheduler failed to start"));
+  delivery.start();
   logger.info({ port: server.port }, "control plane listening");
   return {
     port: server.port,
@@ -65,6 +74,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
       dispatcher.stop();
       await scheduler.stop();
       await started;
+      await delivery.stop();
       await server.close();
       await leadership.close();
       await store.close();

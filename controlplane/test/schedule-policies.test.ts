@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Code,
-  ConnectError,
   DstEffect,
   MissingTimePolicy,
   OverlapPolicy,
@@ -14,19 +13,11 @@ import {
 } from "@taskplane/sdk";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
 import { withDb } from "./harness/db.js";
+import { codeOf } from "./harness/error-code.js";
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
 const iso = (t: { seconds: bigint; nanos: number } | undefined) => new Date(ms(t)).toISOString();
 const HOUR = 3_600_000;
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
-}
 
 describe("schedule policies", () => {
   let tp: TestControlPlane;

@@ -1,5 +1,6 @@
 // The public surface of @taskplane/sdk.
-export { TaskplaneClient, type ListRunsFilter, type ListTasksFilter, type TaskSpecInit } from "./client/taskplane-client.js";
+export { TaskplaneClient, type CallbackInit, type ListRunsFilter, type ListTasksFilter, type TaskSpecInit } from "./client/taskplane-client.js";
+export { verifyWebhook, WebhookSignatureError, type WebhookEvent } from "./webhooks/verify-webhook.js";
 export { schedules, duration, type ScheduleInit, type RecurringOptions, type CronOptions } from "./client/schedules.js";
 export { createTransport, retryInterceptor, RETRYABLE_CODES, type ConnectionOptions, type RetryOptions } from "./client/transport.js";
 export { Worker, type WorkerOptions, type WorkerState } from "./worker/worker.js";
@@ -29,6 +30,9 @@ export {
   DstEffect,
   AttemptOutcome,
   RunTrigger,
+  CallbackEvent,
+  DeliveryState,
+  type Delivery,
   type Task,
   type Run,
   type FireTime,

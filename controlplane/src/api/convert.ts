@@ -3,7 +3,7 @@ import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import * as pb from "@taskplane/proto/taskplane/v1/task_pb.js";
 import type { AssignmentSchema } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
-import { DEFAULT_CATCH_UP, DEFAULT_DST_POLICY, DEFAULT_QUEUE, DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS } from "../domain/defaults.js";
+import { DEFAULT_CALLBACK_EVENTS, DEFAULT_CATCH_UP, DEFAULT_DST_POLICY, DEFAULT_QUEUE, DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS } from "../domain/defaults.js";
 import type * as d from "../domain/model.js";
 import type { FirePreview } from "../scheduler/fire-preview.js";
 
@@ -117,6 +117,34 @@ export function taskSpecFromProto(spec: pb.TaskSpec, now: Date): d.TaskSpec {
       heartbeatMs: orDefault(durationMs(spec.timeouts?.heartbeat), DEFAULT_TIMEOUTS.heartbeatMs),
     },
     schedule: scheduleFromProto(spec.schedule, now),
+    callback: callbackFromProto(spec.callback),
+  };
+}
+
+export function callbackFromProto(c: pb.Callback | undefined): d.Callback | undefined {
+  if (!c) return undefined;
+  const events = c.events.map((e) => enumName<d.CallbackEvent>(pb.CallbackEventSchema, e, "RUN_SUCCEEDED"));
+  return { url: c.url, events: events.length ? events : DEFAULT_CALLBACK_EVENTS, secrets: [...c.secrets] };
+}
+
+export function deliveryToProto(x: d.Delivery): MessageInitShape<typeof pb.DeliverySchema> {
+  return {
+    id: x.id,
+    taskId: x.taskId,
+    runId: x.runId,
+    attempt: x.attempt,
+    event: enumValue(pb.CallbackEventSchema, x.event),
+    url: x.url,
+    state: enumValue(pb.DeliveryStateSchema, x.state),
+    attempts: x.attempts.map((a) => ({
+      time: pbTs(a.time),
+      latency: msDuration(a.latencyMs),
+      statusCode: a.statusCode,
+      error: a.error ?? "",
+      responsePrefix: a.responsePrefix ?? "",
+    })),
+    nextAttemptTime: pbTs(x.nextAttemptTime),
+    createTime: pbTs(x.createTime),
   };
 }
 
@@ -145,6 +173,8 @@ export function taskToProto(t: d.Task): MessageInitShape<typeof pb.TaskSchema> {
       },
       timeouts: { startToClose: msDuration(s.timeouts.startToCloseMs), heartbeat: msDuration(s.timeouts.heartbeatMs) },
       schedule: scheduleToProto(s.schedule),
+      // Secrets are write-only.
+      callback: s.callback && { url: s.callback.url, events: s.callback.events.map((e) => enumValue(pb.CallbackEventSchema, e)) },
     },
   };
 }

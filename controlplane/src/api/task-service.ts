@@ -2,14 +2,17 @@
 import type { DescEnum } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { OverlapPolicySchema, RunStateSchema, TaskStateSchema } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import { DeliveryStateSchema, OverlapPolicySchema, RunStateSchema, TaskStateSchema } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import type { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import type { Clock } from "../domain/clock.js";
-import type { OverlapPolicy, RunState, TaskState } from "../domain/model.js";
+import type { CallbackOperations } from "../domain/callback-operations.js";
+import type { DeliveryState, OverlapPolicy, RunState, TaskState } from "../domain/model.js";
 import type { TaskOperations } from "../domain/task-operations.js";
 import { activeTraceparent } from "../telemetry/tracing.js";
 import {
+  callbackFromProto,
   dateOf,
+  deliveryToProto,
   enumName,
   fireTimeToProto,
   logEntryToProto,
@@ -25,7 +28,7 @@ const pageSize = (requested: number, fallback = 100) => (requested > 0 ? request
 const optionalEnum = <T extends string>(schema: DescEnum, value: number): T | undefined =>
   value === 0 ? undefined : (schema.value[value]?.localName as T | undefined);
 
-export function taskService(tasks: TaskOperations, clock: Clock): ServiceImpl<typeof TaskService> {
+export function taskService(tasks: TaskOperations, callbacks: CallbackOperations, clock: Clock): ServiceImpl<typeof TaskService> {
   return {
     async createTask(req) {
       const now = clock.now();
@@ -104,6 +107,20 @@ export function taskService(tasks: TaskOperations, clock: Clock): ServiceImpl<ty
     async backfillTask(req) {
       const overlap = req.overlapPolicy === 0 ? "ALLOW" : enumName<OverlapPolicy>(OverlapPolicySchema, req.overlapPolicy, "ALLOW");
       return tasks.backfill(req.taskId, dateOf(req.startTime)!, dateOf(req.endTime)!, overlap);
+    },
+    async updateTaskCallback(req) {
+      return { task: taskToProto(await callbacks.update(req.taskId, callbackFromProto(req.callback))) };
+    },
+    async listDeliveries(req) {
+      const page = await callbacks.list(
+        { taskId: req.taskId || undefined, runId: req.runId || undefined, state: optionalEnum<DeliveryState>(DeliveryStateSchema, req.state) },
+        pageSize(req.pageSize),
+        req.pageToken,
+      );
+      return { deliveries: page.items.map(deliveryToProto), nextPageToken: page.nextPageToken };
+    },
+    async redeliverCallback(req) {
+      return { delivery: deliveryToProto(await callbacks.redeliver(req.deliveryId)) };
     },
   };
 }

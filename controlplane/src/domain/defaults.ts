@@ -1,4 +1,4 @@
-import type { CatchUpPolicy, MissingTimePolicy, RepeatedTimePolicy, RetryPolicy, Timeouts } from "./model.js";
+import type { CallbackEvent, CatchUpPolicy, MissingTimePolicy, RepeatedTimePolicy, RetryPolicy, Timeouts } from "./model.js";
 
 // Temporal-like retry defaults, except that attempts are capped: an unbounded retry of a
 // recurring task would pile up behind its own schedule.
@@ -23,3 +23,6 @@ export const DEFAULT_DST_POLICY: { onMissingTime: MissingTimePolicy; onRepeatedT
   onMissingTime: "RUN_AT_NEXT_VALID_TIME",
   onRepeatedTime: "RUN_ONCE_FIRST",
 };
+
+/** A callback with no events named hears how each run ended: succeeded or failed for good. */
+export const DEFAULT_CALLBACK_EVENTS: CallbackEvent[] = ["RUN_SUCCEEDED", "RUN_FAILED"];

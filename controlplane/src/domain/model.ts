@@ -68,6 +68,17 @@ export type Schedule = ScheduleKind & {
   jitterMs: number;
 };
 
+export const CALLBACK_EVENTS = ["RUN_SUCCEEDED", "RUN_FAILED", "RUN_CANCELLED", "ATTEMPT_FAILED"] as const;
+export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
+
+/** A webhook the task's runs report their outcomes to. */
+export interface Callback {
+  url: string;
+  events: CallbackEvent[];
+  /** Standard Webhooks secrets ("whsec_…"), newest first; empty means the server's. */
+  secrets: string[];
+}
+
 export interface TaskSpec {
   type: string;
   queue: string;
@@ -78,6 +89,7 @@ export interface TaskSpec {
   retry: RetryPolicy;
   timeouts: Timeouts;
   schedule: Schedule;
+  callback?: Callback;
 }
 
 export interface Task {
@@ -156,4 +168,32 @@ export interface LogEntry {
 export interface Page<T> {
   items: T[];
   nextPageToken: string;
+}
+
+export type DeliveryState = "PENDING" | "SUCCEEDED" | "FAILED" | "STOPPED";
+
+export interface DeliveryAttempt {
+  time: Date;
+  latencyMs: number;
+  /** 0 when no response came. */
+  statusCode: number;
+  error?: string;
+  responsePrefix?: string;
+}
+
+/** One callback event of a run, and its attempts to reach the receiver. */
+export interface Delivery {
+  /** Also the webhook-id header. */
+  id: string;
+  taskId: string;
+  runId: string;
+  attempt: number;
+  event: CallbackEvent;
+  /** The run's state when the event happened. */
+  runState: RunState;
+  url: string;
+  state: DeliveryState;
+  attempts: DeliveryAttempt[];
+  nextAttemptTime?: Date;
+  createTime: Date;
 }

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { previewFires, type FirePreview } from "../scheduler/fire-preview.js";
 import { checkSchedule, fireTimesBetween, firstFireTime, isRecurring, latestFireTimes } from "../scheduler/fire-times.js";
 import type { Store, TaskFilter, RunFilter } from "../store/store.js";
+import type { CallbackPolicy } from "./callback-policy.js";
 import type { Clock } from "./clock.js";
 import type { DueNotifier } from "./due-notifier.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
@@ -35,6 +36,7 @@ export class TaskOperations {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly due: DueNotifier,
+    private readonly callbacks: CallbackPolicy,
   ) {}
 
   /**
@@ -44,6 +46,7 @@ export class TaskOperations {
   async create(specs: TaskSpec[], now: Date, traceparent?: string): Promise<CreatedTask[]> {
     const items = specs.map((spec) => {
       checkSchedule(spec.schedule);
+      if (spec.callback) this.callbacks.check(spec.callback);
       const first = firstFireTime(spec.schedule, now);
       const task: Task = {
         id: randomUUID(),

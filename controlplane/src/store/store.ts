@@ -3,6 +3,10 @@
 // late, duplicate or stale requests are refused rather than applied.
 import type {
   Assignment,
+  Callback,
+  Delivery,
+  DeliveryAttempt,
+  DeliveryState,
   LogEntry,
   OverlapPolicy,
   Page,
@@ -126,6 +130,35 @@ export type HeartbeatOutcome =
   | { ok: true; cancelRequested: boolean; leaseExpiresAt: Date }
   | { ok: false; refusal: "not_found" | "stale" };
 
+export interface DeliveryFilter {
+  taskId?: string;
+  runId?: string;
+  state?: DeliveryState;
+}
+
+/** A callback delivery claimed for an attempt, with what its event and signature are made of. */
+export interface DueDelivery {
+  delivery: Delivery;
+  /** The event as first sent; unset before the first attempt. */
+  body?: string;
+  retryUntil: Date;
+  /** The task's own signing secrets (empty: the server's sign). */
+  taskSecrets: string[];
+  taskLabels: Record<string, string>;
+  run: Run;
+}
+
+/** One delivery attempt and what follows it. */
+export interface DeliveryResult {
+  id: string;
+  /** How many attempts the delivery had when it was claimed. */
+  previousAttempts: number;
+  attempt: DeliveryAttempt;
+  body: string;
+  state: DeliveryState;
+  nextAttemptTime?: Date;
+}
+
 /** A scheduler write refused because a newer leader's fencing token is in force. */
 export class FencedWriteError extends Error {
   constructor(
@@ -191,6 +224,17 @@ export interface Store {
   heartbeat(runId: string, attempt: number, details: Uint8Array | undefined, now: Date): Promise<HeartbeatOutcome>;
   completeAttempts(reports: AttemptSuccess[], now: Date): Promise<ReportOutcome[]>;
   failAttempts(reports: AttemptFailure[], now: Date, decide: DecideAfterFailure): Promise<ReportOutcome[]>;
+
+  // Callbacks
+  /** Sets or clears a task's callback; undefined when there is no such task. */
+  updateTaskCallback(taskId: string, callback: Callback | undefined, now: Date): Promise<Task | undefined>;
+  /** Leases up to `limit` deliveries due by `now` for one attempt each; other replicas skip them. */
+  claimDueDeliveries(now: Date, limit: number, leaseMs: number, maxAgeMs: number): Promise<DueDelivery[]>;
+  /** Records an attempt; false when another replica recorded one since the claim. */
+  recordDeliveryAttempt(result: DeliveryResult): Promise<boolean>;
+  listDeliveries(filter: DeliveryFilter, pageSize: number, pageToken: string): Promise<Page<Delivery>>;
+  /** Makes a delivery due now, with a fresh retry window. */
+  redeliver(deliveryId: string, now: Date, maxAgeMs: number): Promise<Delivery | undefined>;
 
   close(): Promise<void>;
 }

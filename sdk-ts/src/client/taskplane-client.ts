@@ -2,13 +2,14 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
-import type { OverlapPolicy, RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import type { CallbackSchema, DeliveryState, OverlapPolicy, RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import type { PayloadData } from "../payload.js";
 import type { ScheduleInit } from "./schedules.js";
 import { createTransport, type ConnectionOptions } from "./transport.js";
 
 export type TaskSpecInit = MessageInitShape<typeof TaskSpecSchema>;
+export type CallbackInit = MessageInitShape<typeof CallbackSchema>;
 
 export interface ListTasksFilter {
   state?: TaskState;
@@ -120,5 +121,20 @@ export class TaskplaneClient {
    */
   backfill(taskId: string, from: Date, to: Date, overlapPolicy?: OverlapPolicy) {
     return this.service.backfillTask({ taskId, startTime: timestampFromDate(from), endTime: timestampFromDate(to), overlapPolicy });
+  }
+
+  /** Sets a task's callback (say, to rotate its secret: list the new one first), or removes it. */
+  async updateCallback(taskId: string, callback: CallbackInit | undefined) {
+    return (await this.service.updateTaskCallback({ taskId, callback })).task!;
+  }
+
+  /** Callback deliveries of a task or a run, newest first, with every attempt. */
+  deliveries(filter: { taskId?: string; runId?: string; state?: DeliveryState; pageSize?: number; pageToken?: string }) {
+    return this.service.listDeliveries(filter);
+  }
+
+  /** Sends a callback event again now, with the same webhook-id. */
+  async redeliver(deliveryId: string) {
+    return (await this.service.redeliverCallback({ deliveryId })).delivery!;
   }
 }

@@ -1,11 +1,13 @@
 // The Postgres Store: composes the per-operation SQL functions into the Store's operations,
 // each one transaction where it changes more than one row.
 import type pg from "pg";
-import type { Task } from "../../domain/model.js";
+import type { Callback, Task } from "../../domain/model.js";
 import type {
   AttemptFailure,
   AttemptSuccess,
   DecideAfterFailure,
+  DeliveryFilter,
+  DeliveryResult,
   FirePlan,
   HeartbeatOutcome,
   NewRun,
@@ -14,6 +16,7 @@ import type {
   TaskFilter,
 } from "../store.js";
 import { createPool, inTransaction } from "./db.js";
+import * as deliveries from "./delivery-queries.js";
 import * as runs from "./run-queries.js";
 import * as tasks from "./task-queries.js";
 import * as workers from "./worker-queries.js";
@@ -217,6 +220,26 @@ export class PgStore implements Store {
       ? new Set((await this.pool.query<{ id: string }>("SELECT id FROM runs WHERE id = ANY($1::uuid[])", [refused])).rows.map((r) => r.id))
       : new Set<string>();
     return reports.map((r) => accepted(r) ?? { ok: false, refusal: known.has(r.runId) ? "stale" : "not_found" });
+  }
+
+  updateTaskCallback(taskId: string, callback: Callback | undefined, now: Date) {
+    return inTransaction(this.pool, (db) => deliveries.updateTaskCallback(db, taskId, callback, now));
+  }
+
+  claimDueDeliveries(now: Date, limit: number, leaseMs: number, maxAgeMs: number) {
+    return deliveries.claimDueDeliveries(this.pool, now, limit, leaseMs, maxAgeMs);
+  }
+
+  recordDeliveryAttempt(result: DeliveryResult) {
+    return deliveries.recordDeliveryAttempt(this.pool, result);
+  }
+
+  listDeliveries(filter: DeliveryFilter, pageSize: number, pageToken: string) {
+    return deliveries.selectDeliveries(this.pool, filter, pageSize, pageToken);
+  }
+
+  redeliver(deliveryId: string, now: Date, maxAgeMs: number) {
+    return deliveries.redeliver(this.pool, deliveryId, now, maxAgeMs);
   }
 
   async close() {

@@ -26,6 +26,7 @@ export interface TaskRow {
   retry_policy: Task["spec"]["retry"];
   timeouts: Task["spec"]["timeouts"];
   schedule: Record<string, unknown>;
+  callback: Task["spec"]["callback"] | null;
   state: Task["state"];
   next_fire_time: Date | null;
   created_at: Date;
@@ -49,6 +50,7 @@ export function taskFromRow(r: TaskRow): Task {
       retry: r.retry_policy,
       timeouts: r.timeouts,
       schedule: scheduleFromJson(r.schedule),
+      callback: r.callback ?? undefined,
     },
   };
 }
@@ -67,6 +69,7 @@ export function taskToParams(t: Task): unknown[] {
     JSON.stringify(s.retry),
     JSON.stringify(s.timeouts),
     JSON.stringify(s.schedule),
+    s.callback ? JSON.stringify(s.callback) : null,
     t.state,
     t.nextFireTime ?? null,
     t.createTime,

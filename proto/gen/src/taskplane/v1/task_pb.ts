@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskplane/v1/task.proto.
  */
 export const file_taskplane_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("Chd0YXNrcGxhbmUvdjEvdGFzay5wcm90bxIMdGFza3BsYW5lLnYxIkIKB1BheWxvYWQSFwoEZGF0YRgBIAEoDEIJukgGegQYgIBAEh4KDGNvbnRlbnRfdHlwZRgCIAEoCUIIukgFcgMYgAEiyAIKC1JldHJ5UG9saWN5EiAKDG1heF9hdHRlbXB0cxgBIAEoBUIKukgHGgUY6AcoABJCCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CDrpIC6oBCCIECICjBTIAEjQKE2JhY2tvZmZfY29lZmZpY2llbnQYAyABKAFCF7pIFBISGQAAAAAAAFlAKQAAAAAAAAAAEj4KC21heF9iYWNrb2ZmGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiA9SQyABInCgZqaXR0ZXIYBSABKAFCF7pIFBISGQAAAAAAAPA/KQAAAAAAAAAAEjQKGW5vbl9yZXRyeWFibGVfZXJyb3JfdHlwZXMYBiADKAlCEbpIDpIBCxBAIgdyBRABGMgBIosBCghUaW1lb3V0cxJBCg5zdGFydF90b19jbG9zZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIOukgLqgEIIgQIgPUkMgASPAoJaGVhcnRiZWF0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiAowUyACKFAQoMT25jZVNjaGVkdWxlEigKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjwKBWRlbGF5GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBgiAhrCWATIASABCDQoEd2hlbhIFukgCCAEi1AEKDENyb25TY2hlZHVsZRIeCgpleHByZXNzaW9uGAEgASgJQgq6SAdyBRABGMgBEhoKCXRpbWVfem9uZRgCIAEoCUIHukgEcgIYQBJCCg9vbl9taXNzaW5nX3RpbWUYAyABKA4yHy50YXNrcGxhbmUudjEuTWlzc2luZ1RpbWVQb2xpY3lCCLpIBYIBAhABEkQKEG9uX3JlcGVhdGVkX3RpbWUYBCABKA4yIC50YXNrcGxhbmUudjEuUmVwZWF0ZWRUaW1lUG9saWN5Qgi6SAWCAQIQASKLAQoQSW50ZXJ2YWxTY2hlZHVsZRI7CgVldmVyeRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIRukgOqgELIgUIgOeEDzICCAESOgoGb2Zmc2V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiA54QPMgAiEAoOTWFudWFsU2NoZWR1bGUinAEKDUNhdGNoVXBQb2xpY3kSMQoEbW9kZRgBIAEoDjIZLnRhc2twbGFuZS52MS5DYXRjaFVwTW9kZUIIukgFggECEAESOgoGd2luZG93GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiAmp4BMgASHAoIbWF4X3J1bnMYAyABKAVCCrpIBxoFGJBOKAAi1QMKCFNjaGVkdWxlEioKBG9uY2UYASABKAsyGi50YXNrcGxhbmUudjEuT25jZVNjaGVkdWxlSAASKgoEY3JvbhgCIAEoCzIaLnRhc2twbGFuZS52MS5Dcm9uU2NoZWR1bGVIABIyCghpbnRlcnZhbBgDIAEoCzIeLnRhc2twbGFuZS52MS5JbnRlcnZhbFNjaGVkdWxlSAASLgoGbWFudWFsGAQgASgLMhwudGFza3BsYW5lLnYxLk1hbnVhbFNjaGVkdWxlSAASLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj0KDm92ZXJsYXBfcG9saWN5GAcgASgOMhsudGFza3BsYW5lLnYxLk92ZXJsYXBQb2xpY3lCCLpIBYIBAhABEi0KCGNhdGNoX3VwGAggASgLMhsudGFza3BsYW5lLnYxLkNhdGNoVXBQb2xpY3kSOQoGaml0dGVyGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiAowUyAEIGCgRraW5kItUBCghGaXJlVGltZRIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsb2NhbF90aW1lGAIgASgJEhEKCXRpbWVfem9uZRgDIAEoCRIrCgpkc3RfZWZmZWN0GAQgASgOMhcudGFza3BsYW5lLnYxLkRzdEVmZmVjdBIPCgdza2lwcGVkGAUgASgIEgwKBG5vdGUYBiABKAkSLAoIZHVlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvcDCghUYXNrU3BlYxItCgR0eXBlGAEgASgJQh+6SBxyGhABGMgBMhNeW0EtWmEtejAtOV8uOi8tXSskEigKBXF1ZXVlGAIgASgJQhm6SBZyFBhkMhBeW0EtWmEtejAtOV8tXSokEiYKB3BheWxvYWQYAyABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZBIyCghwcmlvcml0eRgEIAEoDjIWLnRhc2twbGFuZS52MS5Qcmlvcml0eUIIukgFggECEAESXwoGbGFiZWxzGAUgAygLMiIudGFza3BsYW5lLnYxLlRhc2tTcGVjLkxhYmVsc0VudHJ5Qiu6SCiaASUQQCIachgQARg/MhJeW0EtWmEtejAtOV8uLy1dKyQqBXIDGIACEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMYyAESLwoMcmV0cnlfcG9saWN5GAcgASgLMhkudGFza3BsYW5lLnYxLlJldHJ5UG9saWN5EigKCHRpbWVvdXRzGAggASgLMhYudGFza3BsYW5lLnYxLlRpbWVvdXRzEigKCHNjaGVkdWxlGAkgASgLMhYudGFza3BsYW5lLnYxLlNjaGVkdWxlGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9gEKBFRhc2sSCgoCaWQYASABKAkSJAoEc3BlYxgCIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlYxImCgVzdGF0ZRgDIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGUSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5uZXh0X2ZpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVQoIUnVuRXJyb3ISFgoEdHlwZRgBIAEoCUIIukgFcgMYyAESGgoHbWVzc2FnZRgCIAEoCUIJukgGcgQYgIABEhUKDW5vbl9yZXRyeWFibGUYAyABKAgi4AEKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgFEhEKCXdvcmtlcl9pZBgCIAEoCRItCgdvdXRjb21lGAMgASgOMhwudGFza3BsYW5lLnYxLkF0dGVtcHRPdXRjb21lEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVlcnJvchgGIAEoCzIWLnRhc2twbGFuZS52MS5SdW5FcnJvciLeBQoDUnVuEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJdGFza190eXBlGAMgASgJEg0KBXF1ZXVlGAQgASgJEigKCHByaW9yaXR5GAUgASgOMhYudGFza3BsYW5lLnYxLlByaW9yaXR5EiUKBXN0YXRlGAYgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlEikKB3RyaWdnZXIYByABKA4yGC50YXNrcGxhbmUudjEuUnVuVHJpZ2dlchIyCg5zY2hlZHVsZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYXR0ZW1wdBgMIAEoBRIUCgxtYXhfYXR0ZW1wdHMYDSABKAUSJQoGb3V0cHV0GA4gASgLMhUudGFza3BsYW5lLnYxLlBheWxvYWQSJQoFZXJyb3IYDyABKAsyFi50YXNrcGxhbmUudjEuUnVuRXJyb3ISJwoIYXR0ZW1wdHMYECADKAsyFS50YXNrcGxhbmUudjEuQXR0ZW1wdBI1ChFuZXh0X2F0dGVtcHRfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQY2FuY2VsX3JlcXVlc3RlZBgSIAEoCBIOCgZyZWFzb24YEyABKAkSEwoLdHJhY2VwYXJlbnQYFCABKAkSGQoRaGVhcnRiZWF0X2RldGFpbHMYFSABKAwSLAoIZHVlX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImgKCExvZ0VudHJ5Eg8KB2F0dGVtcHQYASABKAUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHbWVzc2FnZRgDIAEoCRIQCghzZXF1ZW5jZRgEIAEoAyp1CghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhUKEVBSSU9SSVRZX0NSSVRJQ0FMEAESEQoNUFJJT1JJVFlfSElHSBACEhMKD1BSSU9SSVRZX05PUk1BTBADEhAKDFBSSU9SSVRZX0xPVxAEKqEBCglUYXNrU3RhdGUSGgoWVEFTS19TVEFURV9VTlNQRUNJRklFRBAAEhUKEVRBU0tfU1RBVEVfQUNUSVZFEAESFQoRVEFTS19TVEFURV9QQVVTRUQQAhIYChRUQVNLX1NUQVRFX0NPTVBMRVRFRBADEhgKFFRBU0tfU1RBVEVfQ0FOQ0VMTEVEEAQSFgoSVEFTS19TVEFURV9ERUxFVEVEEAUq+wEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1JVTl9TVEFURV9TQ0hFRFVMRUQQARIUChBSVU5fU1RBVEVfUVVFVUVEEAISFQoRUlVOX1NUQVRFX1JVTk5JTkcQAxIWChJSVU5fU1RBVEVfUkVUUllJTkcQBBIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAUSFAoQUlVOX1NUQVRFX0ZBSUxFRBAGEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBxIXChNSVU5fU1RBVEVfVElNRURfT1VUEAgSFQoRUlVOX1NUQVRFX1NLSVBQRUQQCSp1CgpSdW5UcmlnZ2VyEhsKF1JVTl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASGAoUUlVOX1RSSUdHRVJfU0NIRURVTEUQARIWChJSVU5fVFJJR0dFUl9NQU5VQUwQAhIYChRSVU5fVFJJR0dFUl9CQUNLRklMTBADKscBCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIbChdBVFRFTVBUX09VVENPTUVfUlVOTklORxABEh0KGUFUVEVNUFRfT1VUQ09NRV9TVUNDRUVERUQQAhIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAMSHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBAEEh0KGUFUVEVNUFRfT1VUQ09NRV9DQU5DRUxMRUQQBSqGAQoNT3ZlcmxhcFBvbGljeRIeChpPVkVSTEFQX1BPTElDWV9VTlNQRUNJRklFRBAAEhcKE09WRVJMQVBfUE9MSUNZX1NLSVAQARIYChRPVkVSTEFQX1BPTElDWV9BTExPVxACEiIKHk9WRVJMQVBfUE9MSUNZX0NBTkNFTF9QUkVWSU9VUxADKnIKC0NhdGNoVXBNb2RlEh0KGUNBVENIX1VQX01PREVfVU5TUEVDSUZJRUQQABIWChJDQVRDSF9VUF9NT0RFX1NLSVAQARIVChFDQVRDSF9VUF9NT0RFX09ORRACEhUKEUNBVENIX1VQX01PREVfQUxMEAMqhgEKEU1pc3NpbmdUaW1lUG9saWN5EiMKH01JU1NJTkdfVElNRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIuCipNSVNTSU5HX1RJTUVfUE9MSUNZX1JVTl9BVF9ORVhUX1ZBTElEX1RJTUUQARIcChhNSVNTSU5HX1RJTUVfUE9MSUNZX1NLSVAQAiquAQoSUmVwZWF0ZWRUaW1lUG9saWN5EiQKIFJFUEVBVEVEX1RJTUVfUE9MSUNZX1VOU1BFQ0lGSUVEEAASJwojUkVQRUFURURfVElNRV9QT0xJQ1lfUlVOX09OQ0VfRklSU1QQARImCiJSRVBFQVRFRF9USU1FX1BPTElDWV9SVU5fT05DRV9MQVNUEAISIQodUkVQRUFURURfVElNRV9QT0xJQ1lfUlVOX0JPVEgQAyqNAQoJRHN0RWZmZWN0EhoKFkRTVF9FRkZFQ1RfVU5TUEVDSUZJRUQQABIbChdEU1RfRUZGRUNUX01JU1NJTkdfVElNRRABEiIKHkRTVF9FRkZFQ1RfUkVQRUFURURfVElNRV9GSVJTVBACEiMKH0RTVF9FRkZFQ1RfUkVQRUFURURfVElNRV9TRUNPTkQQA2IGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chd0YXNrcGxhbmUvdjEvdGFzay5wcm90bxIMdGFza3BsYW5lLnYxIkIKB1BheWxvYWQSFwoEZGF0YRgBIAEoDEIJukgGegQYgIBAEh4KDGNvbnRlbnRfdHlwZRgCIAEoCUIIukgFcgMYgAEiyAIKC1JldHJ5UG9saWN5EiAKDG1heF9hdHRlbXB0cxgBIAEoBUIKukgHGgUY6AcoABJCCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CDrpIC6oBCCIECICjBTIAEjQKE2JhY2tvZmZfY29lZmZpY2llbnQYAyABKAFCF7pIFBISGQAAAAAAAFlAKQAAAAAAAAAAEj4KC21heF9iYWNrb2ZmGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiA9SQyABInCgZqaXR0ZXIYBSABKAFCF7pIFBISGQAAAAAAAPA/KQAAAAAAAAAAEjQKGW5vbl9yZXRyeWFibGVfZXJyb3JfdHlwZXMYBiADKAlCEbpIDpIBCxBAIgdyBRABGMgBIosBCghUaW1lb3V0cxJBCg5zdGFydF90b19jbG9zZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIOukgLqgEIIgQIgPUkMgASPAoJaGVhcnRiZWF0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiAowUyACKFAQoMT25jZVNjaGVkdWxlEigKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjwKBWRlbGF5GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhC6SA2qAQoiBgiAhrCWATIASABCDQoEd2hlbhIFukgCCAEi1AEKDENyb25TY2hlZHVsZRIeCgpleHByZXNzaW9uGAEgASgJQgq6SAdyBRABGMgBEhoKCXRpbWVfem9uZRgCIAEoCUIHukgEcgIYQBJCCg9vbl9taXNzaW5nX3RpbWUYAyABKA4yHy50YXNrcGxhbmUudjEuTWlzc2luZ1RpbWVQb2xpY3lCCLpIBYIBAhABEkQKEG9uX3JlcGVhdGVkX3RpbWUYBCABKA4yIC50YXNrcGxhbmUudjEuUmVwZWF0ZWRUaW1lUG9saWN5Qgi6SAWCAQIQASKLAQoQSW50ZXJ2YWxTY2hlZHVsZRI7CgVldmVyeRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIRukgOqgELIgUIgOeEDzICCAESOgoGb2Zmc2V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiA54QPMgAiEAoOTWFudWFsU2NoZWR1bGUinAEKDUNhdGNoVXBQb2xpY3kSMQoEbW9kZRgBIAEoDjIZLnRhc2twbGFuZS52MS5DYXRjaFVwTW9kZUIIukgFggECEAESOgoGd2luZG93GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiAmp4BMgASHAoIbWF4X3J1bnMYAyABKAVCCrpIBxoFGJBOKAAi1QMKCFNjaGVkdWxlEioKBG9uY2UYASABKAsyGi50YXNrcGxhbmUudjEuT25jZVNjaGVkdWxlSAASKgoEY3JvbhgCIAEoCzIaLnRhc2twbGFuZS52MS5Dcm9uU2NoZWR1bGVIABIyCghpbnRlcnZhbBgDIAEoCzIeLnRhc2twbGFuZS52MS5JbnRlcnZhbFNjaGVkdWxlSAASLgoGbWFudWFsGAQgASgLMhwudGFza3BsYW5lLnYxLk1hbnVhbFNjaGVkdWxlSAASLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj0KDm92ZXJsYXBfcG9saWN5GAcgASgOMhsudGFza3BsYW5lLnYxLk92ZXJsYXBQb2xpY3lCCLpIBYIBAhABEi0KCGNhdGNoX3VwGAggASgLMhsudGFza3BsYW5lLnYxLkNhdGNoVXBQb2xpY3kSOQoGaml0dGVyGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg66SAuqAQgiBAiAowUyAEIGCgRraW5kItUBCghGaXJlVGltZRIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsb2NhbF90aW1lGAIgASgJEhEKCXRpbWVfem9uZRgDIAEoCRIrCgpkc3RfZWZmZWN0GAQgASgOMhcudGFza3BsYW5lLnYxLkRzdEVmZmVjdBIPCgdza2lwcGVkGAUgASgIEgwKBG5vdGUYBiABKAkSLAoIZHVlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqEECghUYXNrU3BlYxItCgR0eXBlGAEgASgJQh+6SBxyGhABGMgBMhNeW0EtWmEtejAtOV8uOi8tXSskEigKBXF1ZXVlGAIgASgJQhm6SBZyFBhkMhBeW0EtWmEtejAtOV8tXSokEiYKB3BheWxvYWQYAyABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZBIyCghwcmlvcml0eRgEIAEoDjIWLnRhc2twbGFuZS52MS5Qcmlvcml0eUIIukgFggECEAESXwoGbGFiZWxzGAUgAygLMiIudGFza3BsYW5lLnYxLlRhc2tTcGVjLkxhYmVsc0VudHJ5Qiu6SCiaASUQQCIachgQARg/MhJeW0EtWmEtejAtOV8uLy1dKyQqBXIDGIACEiEKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIIukgFcgMYyAESLwoMcmV0cnlfcG9saWN5GAcgASgLMhkudGFza3BsYW5lLnYxLlJldHJ5UG9saWN5EigKCHRpbWVvdXRzGAggASgLMhYudGFza3BsYW5lLnYxLlRpbWVvdXRzEigKCHNjaGVkdWxlGAkgASgLMhYudGFza3BsYW5lLnYxLlNjaGVkdWxlEigKCGNhbGxiYWNrGAogASgLMhYudGFza3BsYW5lLnYxLkNhbGxiYWNrGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEitgEKCENhbGxiYWNrEiQKA3VybBgBIAEoCUIXukgUchIYgBAyCl5odHRwcz86Ly+IAQESQAoGZXZlbnRzGAIgAygOMhsudGFza3BsYW5lLnYxLkNhbGxiYWNrRXZlbnRCE7pIEJIBDRAEGAEiB4IBBBABIAASQgoHc2VjcmV0cxgDIAMoCUIxukgukgErEAIiJ3IlGMgBMiBed2hzZWNfW0EtWmEtejAtOSsvXXsxNix9PXswLDJ9JCKkAQoPRGVsaXZlcnlBdHRlbXB0EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKB2xhdGVuY3kYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEwoLc3RhdHVzX2NvZGUYAyABKAUSDQoFZXJyb3IYBCABKAkSFwoPcmVzcG9uc2VfcHJlZml4GAUgASgJIsYCCghEZWxpdmVyeRIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRIPCgdhdHRlbXB0GAQgASgFEioKBWV2ZW50GAUgASgOMhsudGFza3BsYW5lLnYxLkNhbGxiYWNrRXZlbnQSCwoDdXJsGAYgASgJEioKBXN0YXRlGAcgASgOMhsudGFza3BsYW5lLnYxLkRlbGl2ZXJ5U3RhdGUSLwoIYXR0ZW1wdHMYCCADKAsyHS50YXNrcGxhbmUudjEuRGVsaXZlcnlBdHRlbXB0EjUKEW5leHRfYXR0ZW1wdF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi9gEKBFRhc2sSCgoCaWQYASABKAkSJAoEc3BlYxgCIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlYxImCgVzdGF0ZRgDIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGUSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5uZXh0X2ZpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVQoIUnVuRXJyb3ISFgoEdHlwZRgBIAEoCUIIukgFcgMYyAESGgoHbWVzc2FnZRgCIAEoCUIJukgGcgQYgIABEhUKDW5vbl9yZXRyeWFibGUYAyABKAgi4AEKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgFEhEKCXdvcmtlcl9pZBgCIAEoCRItCgdvdXRjb21lGAMgASgOMhwudGFza3BsYW5lLnYxLkF0dGVtcHRPdXRjb21lEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVlcnJvchgGIAEoCzIWLnRhc2twbGFuZS52MS5SdW5FcnJvciLeBQoDUnVuEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJdGFza190eXBlGAMgASgJEg0KBXF1ZXVlGAQgASgJEigKCHByaW9yaXR5GAUgASgOMhYudGFza3BsYW5lLnYxLlByaW9yaXR5EiUKBXN0YXRlGAYgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlEikKB3RyaWdnZXIYByABKA4yGC50YXNrcGxhbmUudjEuUnVuVHJpZ2dlchIyCg5zY2hlZHVsZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZmlyZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYXR0ZW1wdBgMIAEoBRIUCgxtYXhfYXR0ZW1wdHMYDSABKAUSJQoGb3V0cHV0GA4gASgLMhUudGFza3BsYW5lLnYxLlBheWxvYWQSJQoFZXJyb3IYDyABKAsyFi50YXNrcGxhbmUudjEuUnVuRXJyb3ISJwoIYXR0ZW1wdHMYECADKAsyFS50YXNrcGxhbmUudjEuQXR0ZW1wdBI1ChFuZXh0X2F0dGVtcHRfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQY2FuY2VsX3JlcXVlc3RlZBgSIAEoCBIOCgZyZWFzb24YEyABKAkSEwoLdHJhY2VwYXJlbnQYFCABKAkSGQoRaGVhcnRiZWF0X2RldGFpbHMYFSABKAwSLAoIZHVlX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImgKCExvZ0VudHJ5Eg8KB2F0dGVtcHQYASABKAUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHbWVzc2FnZRgDIAEoCRIQCghzZXF1ZW5jZRgEIAEoAyp1CghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhUKEVBSSU9SSVRZX0NSSVRJQ0FMEAESEQoNUFJJT1JJVFlfSElHSBACEhMKD1BSSU9SSVRZX05PUk1BTBADEhAKDFBSSU9SSVRZX0xPVxAEKqEBCglUYXNrU3RhdGUSGgoWVEFTS19TVEFURV9VTlNQRUNJRklFRBAAEhUKEVRBU0tfU1RBVEVfQUNUSVZFEAESFQoRVEFTS19TVEFURV9QQVVTRUQQAhIYChRUQVNLX1NUQVRFX0NPTVBMRVRFRBADEhgKFFRBU0tfU1RBVEVfQ0FOQ0VMTEVEEAQSFgoSVEFTS19TVEFURV9ERUxFVEVEEAUq+wEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1JVTl9TVEFURV9TQ0hFRFVMRUQQARIUChBSVU5fU1RBVEVfUVVFVUVEEAISFQoRUlVOX1NUQVRFX1JVTk5JTkcQAxIWChJSVU5fU1RBVEVfUkVUUllJTkcQBBIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAUSFAoQUlVOX1NUQVRFX0ZBSUxFRBAGEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBxIXChNSVU5fU1RBVEVfVElNRURfT1VUEAgSFQoRUlVOX1NUQVRFX1NLSVBQRUQQCSp1CgpSdW5UcmlnZ2VyEhsKF1JVTl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASGAoUUlVOX1RSSUdHRVJfU0NIRURVTEUQARIWChJSVU5fVFJJR0dFUl9NQU5VQUwQAhIYChRSVU5fVFJJR0dFUl9CQUNLRklMTBADKscBCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIbChdBVFRFTVBUX09VVENPTUVfUlVOTklORxABEh0KGUFUVEVNUFRfT1VUQ09NRV9TVUNDRUVERUQQAhIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAMSHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBAEEh0KGUFUVEVNUFRfT1VUQ09NRV9DQU5DRUxMRUQQBSqGAQoNT3ZlcmxhcFBvbGljeRIeChpPVkVSTEFQX1BPTElDWV9VTlNQRUNJRklFRBAAEhcKE09WRVJMQVBfUE9MSUNZX1NLSVAQARIYChRPVkVSTEFQX1BPTElDWV9BTExPVxACEiIKHk9WRVJMQVBfUE9MSUNZX0NBTkNFTF9QUkVWSU9VUxADKnIKC0NhdGNoVXBNb2RlEh0KGUNBVENIX1VQX01PREVfVU5TUEVDSUZJRUQQABIWChJDQVRDSF9VUF9NT0RFX1NLSVAQARIVChFDQVRDSF9VUF9NT0RFX09ORRACEhUKEUNBVENIX1VQX01PREVfQUxMEAMqhgEKEU1pc3NpbmdUaW1lUG9saWN5EiMKH01JU1NJTkdfVElNRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIuCipNSVNTSU5HX1RJTUVfUE9MSUNZX1JVTl9BVF9ORVhUX1ZBTElEX1RJTUUQARIcChhNSVNTSU5HX1RJTUVfUE9MSUNZX1NLSVAQAiquAQoSUmVwZWF0ZWRUaW1lUG9saWN5EiQKIFJFUEVBVEVEX1RJTUVfUE9MSUNZX1VOU1BFQ0lGSUVEEAASJwojUkVQRUFURURfVElNRV9QT0xJQ1lfUlVOX09OQ0VfRklSU1QQARImCiJSRVBFQVRFRF9USU1FX1BPTElDWV9SVU5fT05DRV9MQVNUEAISIQodUkVQRUFURURfVElNRV9QT0xJQ1lfUlVOX0JPVEgQAyqNAQoJRHN0RWZmZWN0EhoKFkRTVF9FRkZFQ1RfVU5TUEVDSUZJRUQQABIbChdEU1RfRUZGRUNUX01JU1NJTkdfVElNRRABEiIKHkRTVF9FRkZFQ1RfUkVQRUFURURfVElNRV9GSVJTVBACEiMKH0RTVF9FRkZFQ1RfUkVQRUFURURfVElNRV9TRUNPTkQQAyq1AQoNQ2FsbGJhY2tFdmVudBIeChpDQUxMQkFDS19FVkVOVF9VTlNQRUNJRklFRBAAEiAKHENBTExCQUNLX0VWRU5UX1JVTl9TVUNDRUVERUQQARIdChlDQUxMQkFDS19FVkVOVF9SVU5fRkFJTEVEEAISIAocQ0FMTEJBQ0tfRVZFTlRfUlVOX0NBTkNFTExFRBADEiEKHUNBTExCQUNLX0VWRU5UX0FUVEVNUFRfRkFJTEVEEAQqoAEKDURlbGl2ZXJ5U3RhdGUSHgoaREVMSVZFUllfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZERUxJVkVSWV9TVEFURV9QRU5ESU5HEAESHAoYREVMSVZFUllfU1RBVEVfU1VDQ0VFREVEEAISGQoVREVMSVZFUllfU1RBVEVfRkFJTEVEEAMSGgoWREVMSVZFUllfU1RBVEVfU1RPUFBFRBAEYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Payload is opaque bytes with a content type; the SDK has JSON helpers.
@@ -468,6 +468,13 @@ export type TaskSpec = Message<"taskplane.v1.TaskSpec"> & {
    * @generated from field: taskplane.v1.Schedule schedule = 9;
    */
   schedule?: Schedule | undefined;
+
+  /**
+   * Where to POST an event when a run reaches an outcome; unset for none.
+   *
+   * @generated from field: taskplane.v1.Callback callback = 10;
+   */
+  callback?: Callback | undefined;
 };
 
 /**
@@ -476,6 +483,160 @@ export type TaskSpec = Message<"taskplane.v1.TaskSpec"> & {
  */
 export const TaskSpecSchema: GenMessage<TaskSpec> = /*@__PURE__*/
   messageDesc(file_taskplane_v1_task, 10);
+
+/**
+ * Callback is a webhook a task's runs report their outcomes to, signed per Standard Webhooks
+ * (https://www.standardwebhooks.com): headers webhook-id, webhook-timestamp and webhook-signature.
+ *
+ * @generated from message taskplane.v1.Callback
+ */
+export type Callback = Message<"taskplane.v1.Callback"> & {
+  /**
+   * An http or https URL. Addresses in private, loopback, link-local and similar ranges are
+   * refused unless the operator allow-lists them.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * The outcomes that send it [RUN_SUCCEEDED, RUN_FAILED].
+   *
+   * @generated from field: repeated taskplane.v1.CallbackEvent events = 2;
+   */
+  events: CallbackEvent[];
+
+  /**
+   * Signing secrets ("whsec_" and base64), newest first; during a rotation both are valid and
+   * every event carries a signature for each. Write-only: reads leave them out. Unset: the
+   * server's secrets sign.
+   *
+   * @generated from field: repeated string secrets = 3;
+   */
+  secrets: string[];
+};
+
+/**
+ * Describes the message taskplane.v1.Callback.
+ * Use `create(CallbackSchema)` to create a new message.
+ */
+export const CallbackSchema: GenMessage<Callback> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task, 11);
+
+/**
+ * DeliveryAttempt is one POST of a callback event.
+ *
+ * @generated from message taskplane.v1.DeliveryAttempt
+ */
+export type DeliveryAttempt = Message<"taskplane.v1.DeliveryAttempt"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency = 2;
+   */
+  latency?: Duration | undefined;
+
+  /**
+   * The HTTP status, 0 when no response came.
+   *
+   * @generated from field: int32 status_code = 3;
+   */
+  statusCode: number;
+
+  /**
+   * Why it failed: a network error, a refused address, a non-2xx status.
+   *
+   * @generated from field: string error = 4;
+   */
+  error: string;
+
+  /**
+   * The start of the response body (at most 256 bytes).
+   *
+   * @generated from field: string response_prefix = 5;
+   */
+  responsePrefix: string;
+};
+
+/**
+ * Describes the message taskplane.v1.DeliveryAttempt.
+ * Use `create(DeliveryAttemptSchema)` to create a new message.
+ */
+export const DeliveryAttemptSchema: GenMessage<DeliveryAttempt> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task, 12);
+
+/**
+ * Delivery is one callback event for a run and its attempts to deliver it.
+ *
+ * @generated from message taskplane.v1.Delivery
+ */
+export type Delivery = Message<"taskplane.v1.Delivery"> & {
+  /**
+   * Also the webhook-id header, the same on every attempt so receivers can deduplicate.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string run_id = 3;
+   */
+  runId: string;
+
+  /**
+   * The run attempt the event is about.
+   *
+   * @generated from field: int32 attempt = 4;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: taskplane.v1.CallbackEvent event = 5;
+   */
+  event: CallbackEvent;
+
+  /**
+   * @generated from field: string url = 6;
+   */
+  url: string;
+
+  /**
+   * @generated from field: taskplane.v1.DeliveryState state = 7;
+   */
+  state: DeliveryState;
+
+  /**
+   * @generated from field: repeated taskplane.v1.DeliveryAttempt attempts = 8;
+   */
+  attempts: DeliveryAttempt[];
+
+  /**
+   * When it is tried next, while PENDING.
+   *
+   * @generated from field: google.protobuf.Timestamp next_attempt_time = 9;
+   */
+  nextAttemptTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 10;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message taskplane.v1.Delivery.
+ * Use `create(DeliverySchema)` to create a new message.
+ */
+export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task, 13);
 
 /**
  * Task is a stored task.
@@ -521,7 +682,7 @@ export type Task = Message<"taskplane.v1.Task"> & {
  * Use `create(TaskSchema)` to create a new message.
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 11);
+  messageDesc(file_taskplane_v1_task, 14);
 
 /**
  * RunError describes a failed attempt.
@@ -554,7 +715,7 @@ export type RunError = Message<"taskplane.v1.RunError"> & {
  * Use `create(RunErrorSchema)` to create a new message.
  */
 export const RunErrorSchema: GenMessage<RunError> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 12);
+  messageDesc(file_taskplane_v1_task, 15);
 
 /**
  * Attempt is one execution of a run on a worker.
@@ -598,7 +759,7 @@ export type Attempt = Message<"taskplane.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 13);
+  messageDesc(file_taskplane_v1_task, 16);
 
 /**
  * Run is one fire of a task: unique per task and scheduled time.
@@ -741,7 +902,7 @@ export type Run = Message<"taskplane.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 14);
+  messageDesc(file_taskplane_v1_task, 17);
 
 /**
  * LogEntry is one line a handler logged.
@@ -777,7 +938,7 @@ export type LogEntry = Message<"taskplane.v1.LogEntry"> & {
  * Use `create(LogEntrySchema)` to create a new message.
  */
 export const LogEntrySchema: GenMessage<LogEntry> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_task, 15);
+  messageDesc(file_taskplane_v1_task, 18);
 
 /**
  * Priority orders runs within a queue: higher priorities are handed to workers first.
@@ -1229,4 +1390,97 @@ export enum DstEffect {
  */
 export const DstEffectSchema: GenEnum<DstEffect> = /*@__PURE__*/
   enumDesc(file_taskplane_v1_task, 9);
+
+/**
+ * CallbackEvent is an outcome a callback can be sent for.
+ *
+ * @generated from enum taskplane.v1.CallbackEvent
+ */
+export enum CallbackEvent {
+  /**
+   * @generated from enum value: CALLBACK_EVENT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The run succeeded ("run.succeeded").
+   *
+   * @generated from enum value: CALLBACK_EVENT_RUN_SUCCEEDED = 1;
+   */
+  RUN_SUCCEEDED = 1,
+
+  /**
+   * The run ended FAILED or TIMED_OUT, with no attempts left ("run.failed").
+   *
+   * @generated from enum value: CALLBACK_EVENT_RUN_FAILED = 2;
+   */
+  RUN_FAILED = 2,
+
+  /**
+   * The run was cancelled ("run.cancelled").
+   *
+   * @generated from enum value: CALLBACK_EVENT_RUN_CANCELLED = 3;
+   */
+  RUN_CANCELLED = 3,
+
+  /**
+   * An attempt failed or timed out, whether or not it will be retried ("attempt.failed"). With
+   * RUN_SUCCEEDED, this hears about every attempt.
+   *
+   * @generated from enum value: CALLBACK_EVENT_ATTEMPT_FAILED = 4;
+   */
+  ATTEMPT_FAILED = 4,
+}
+
+/**
+ * Describes the enum taskplane.v1.CallbackEvent.
+ */
+export const CallbackEventSchema: GenEnum<CallbackEvent> = /*@__PURE__*/
+  enumDesc(file_taskplane_v1_task, 10);
+
+/**
+ * DeliveryState is where one callback event stands.
+ *
+ * @generated from enum taskplane.v1.DeliveryState
+ */
+export enum DeliveryState {
+  /**
+   * @generated from enum value: DELIVERY_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Waiting for its next attempt.
+   *
+   * @generated from enum value: DELIVERY_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * The receiver answered 2xx.
+   *
+   * @generated from enum value: DELIVERY_STATE_SUCCEEDED = 2;
+   */
+  SUCCEEDED = 2,
+
+  /**
+   * Every attempt failed until the delivery window ran out.
+   *
+   * @generated from enum value: DELIVERY_STATE_FAILED = 3;
+   */
+  FAILED = 3,
+
+  /**
+   * The receiver answered 410 Gone, or the task's callback was removed.
+   *
+   * @generated from enum value: DELIVERY_STATE_STOPPED = 4;
+   */
+  STOPPED = 4,
+}
+
+/**
+ * Describes the enum taskplane.v1.DeliveryState.
+ */
+export const DeliveryStateSchema: GenEnum<DeliveryState> = /*@__PURE__*/
+  enumDesc(file_taskplane_v1_task, 11);
 

@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { FireTime, LogEntry, OverlapPolicy, Payload, Run, RunState, Schedule, Task, TaskSpec, TaskState } from "./task_pb.js";
+import type { Callback, Delivery, DeliveryState, FireTime, LogEntry, OverlapPolicy, Payload, Run, RunState, Schedule, Task, TaskSpec, TaskState } from "./task_pb.js";
 import { file_taskplane_v1_task } from "./task_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskplane/v1/task_service.proto.
  */
 export const file_taskplane_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YXNrcGxhbmUvdjEvdGFza19zZXJ2aWNlLnByb3RvEgx0YXNrcGxhbmUudjEiQQoRQ3JlYXRlVGFza1JlcXVlc3QSLAoEdGFzaxgBIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0IGukgDyAEBIm4KEkNyZWF0ZVRhc2tSZXNwb25zZRIgCgR0YXNrGAEgASgLMhIudGFza3BsYW5lLnYxLlRhc2sSJAoJZmlyc3RfcnVuGAIgASgLMhEudGFza3BsYW5lLnYxLlJ1bhIQCghleGlzdGluZxgDIAEoCCJNChdCYXRjaENyZWF0ZVRhc2tzUmVxdWVzdBIyCgV0YXNrcxgBIAMoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0ILukgIkgEFCAEQ6AciPQoYQmF0Y2hDcmVhdGVUYXNrc1Jlc3BvbnNlEiEKBXRhc2tzGAEgAygLMhIudGFza3BsYW5lLnYxLlRhc2siKwoOR2V0VGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQEiYwoPR2V0VGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzaxIuCg51cGNvbWluZ19maXJlcxgCIAMoCzIWLnRhc2twbGFuZS52MS5GaXJlVGltZSKmAgoQTGlzdFRhc2tzUmVxdWVzdBIwCgVzdGF0ZRgBIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGVCCLpIBYIBAhABEhYKBHR5cGUYAiABKAlCCLpIBXIDGMgBEhYKBXF1ZXVlGAMgASgJQge6SARyAhhkEkQKBmxhYmVscxgEIAMoCzIqLnRhc2twbGFuZS52MS5MaXN0VGFza3NSZXF1ZXN0LkxhYmVsc0VudHJ5Qgi6SAWaAQIQEBIdCglwYWdlX3NpemUYBSABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgGIAEoCUIIukgFcgMYyAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJPChFMaXN0VGFza3NSZXNwb25zZRIhCgV0YXNrcxgBIAMoCzISLnRhc2twbGFuZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJlChFDYW5jZWxUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIbCgZydW5faWQYAiABKAlCC7pICNgBAXIDsAEBEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY6AciTgoSQ2FuY2VsVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzaxIWCg5jYW5jZWxsZWRfcnVucxgCIAEoBSJKChBSZXRyeVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEhsKBnJ1bl9pZBgCIAEoCUILukgI2AEBcgOwAQEiMwoRUmV0cnlUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biJXChJUcmlnZ2VyVGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESJgoHcGF5bG9hZBgCIAEoCzIVLnRhc2twbGFuZS52MS5QYXlsb2FkIjUKE1RyaWdnZXJUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biItChBQYXVzZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIjUKEVBhdXNlVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzayIuChFSZXN1bWVUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABASI2ChJSZXN1bWVUYXNrUmVzcG9uc2USIAoEdGFzaxgBIAEoCzISLnRhc2twbGFuZS52MS5UYXNrIi4KEURlbGV0ZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSKdAQoPTGlzdFJ1bnNSZXF1ZXN0EhwKB3Rhc2tfaWQYASABKAlCC7pICNgBAXIDsAEBEi8KBXN0YXRlGAIgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEiTAoQTGlzdFJ1bnNSZXNwb25zZRIfCgRydW5zGAEgAygLMhEudGFza3BsYW5lLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoNR2V0UnVuUmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRhc2twbGFuZS52MS5SdW4ibgoSTGlzdFJ1bkxvZ3NSZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESHwoOYWZ0ZXJfc2VxdWVuY2UYAiABKANCB7pIBCICKAASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAIj4KE0xpc3RSdW5Mb2dzUmVzcG9uc2USJwoHZW50cmllcxgBIAMoCzIWLnRhc2twbGFuZS52MS5Mb2dFbnRyeSKQAQoWUHJldmlld1NjaGVkdWxlUmVxdWVzdBIwCghzY2hlZHVsZRgBIAEoCzIWLnRhc2twbGFuZS52MS5TY2hlZHVsZUIGukgDyAEBEhkKBWNvdW50GAIgASgFQgq6SAcaBRjoBygAEikKBWFmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwChdQcmV2aWV3U2NoZWR1bGVSZXNwb25zZRIuCgpmaXJlX3RpbWVzGAEgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVmaXJlcxgCIAMoCzIWLnRhc2twbGFuZS52MS5GaXJlVGltZSLdAQoTQmFja2ZpbGxUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARI2CgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBEjQKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBEj0KDm92ZXJsYXBfcG9saWN5GAQgASgOMhsudGFza3BsYW5lLnYxLk92ZXJsYXBQb2xpY3lCCLpIBYIBAhABIl8KFEJhY2tmaWxsVGFza1Jlc3BvbnNlEhIKCmZpcmVfdGltZXMYASABKAUSDwoHY3JlYXRlZBgCIAEoBRIQCghyZW9wZW5lZBgDIAEoBRIQCghleGlzdGluZxgEIAEoBTLVCQoLVGFza1NlcnZpY2USTwoKQ3JlYXRlVGFzaxIfLnRhc2twbGFuZS52MS5DcmVhdGVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5DcmVhdGVUYXNrUmVzcG9uc2USYQoQQmF0Y2hDcmVhdGVUYXNrcxIlLnRhc2twbGFuZS52MS5CYXRjaENyZWF0ZVRhc2tzUmVxdWVzdBomLnRhc2twbGFuZS52MS5CYXRjaENyZWF0ZVRhc2tzUmVzcG9uc2USRgoHR2V0VGFzaxIcLnRhc2twbGFuZS52MS5HZXRUYXNrUmVxdWVzdBodLnRhc2twbGFuZS52MS5HZXRUYXNrUmVzcG9uc2USTAoJTGlzdFRhc2tzEh4udGFza3BsYW5lLnYxLkxpc3RUYXNrc1JlcXVlc3QaHy50YXNrcGxhbmUudjEuTGlzdFRhc2tzUmVzcG9uc2USTwoKQ2FuY2VsVGFzaxIfLnRhc2twbGFuZS52MS5DYW5jZWxUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5DYW5jZWxUYXNrUmVzcG9uc2USTAoJUmV0cnlUYXNrEh4udGFza3BsYW5lLnYxLlJldHJ5VGFza1JlcXVlc3QaHy50YXNrcGxhbmUudjEuUmV0cnlUYXNrUmVzcG9uc2USUgoLVHJpZ2dlclRhc2sSIC50YXNrcGxhbmUudjEuVHJpZ2dlclRhc2tSZXF1ZXN0GiEudGFza3BsYW5lLnYxLlRyaWdnZXJUYXNrUmVzcG9uc2USTAoJUGF1c2VUYXNrEh4udGFza3BsYW5lLnYxLlBhdXNlVGFza1JlcXVlc3QaHy50YXNrcGxhbmUudjEuUGF1c2VUYXNrUmVzcG9uc2USTwoKUmVzdW1lVGFzaxIfLnRhc2twbGFuZS52MS5SZXN1bWVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5SZXN1bWVUYXNrUmVzcG9uc2USTwoKRGVsZXRlVGFzaxIfLnRhc2twbGFuZS52MS5EZWxldGVUYXNrUmVxdWVzdBogLnRhc2twbGFuZS52MS5EZWxldGVUYXNrUmVzcG9uc2USSQoITGlzdFJ1bnMSHS50YXNrcGxhbmUudjEuTGlzdFJ1bnNSZXF1ZXN0Gh4udGFza3BsYW5lLnYxLkxpc3RSdW5zUmVzcG9uc2USQwoGR2V0UnVuEhsudGFza3BsYW5lLnYxLkdldFJ1blJlcXVlc3QaHC50YXNrcGxhbmUudjEuR2V0UnVuUmVzcG9uc2USUgoLTGlzdFJ1bkxvZ3MSIC50YXNrcGxhbmUudjEuTGlzdFJ1bkxvZ3NSZXF1ZXN0GiEudGFza3BsYW5lLnYxLkxpc3RSdW5Mb2dzUmVzcG9uc2USXgoPUHJldmlld1NjaGVkdWxlEiQudGFza3BsYW5lLnYxLlByZXZpZXdTY2hlZHVsZVJlcXVlc3QaJS50YXNrcGxhbmUudjEuUHJldmlld1NjaGVkdWxlUmVzcG9uc2USVQoMQmFja2ZpbGxUYXNrEiEudGFza3BsYW5lLnYxLkJhY2tmaWxsVGFza1JlcXVlc3QaIi50YXNrcGxhbmUudjEuQmFja2ZpbGxUYXNrUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskplane_v1_task]);
+  fileDesc("Ch90YXNrcGxhbmUvdjEvdGFza19zZXJ2aWNlLnByb3RvEgx0YXNrcGxhbmUudjEiQQoRQ3JlYXRlVGFza1JlcXVlc3QSLAoEdGFzaxgBIAEoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0IGukgDyAEBIm4KEkNyZWF0ZVRhc2tSZXNwb25zZRIgCgR0YXNrGAEgASgLMhIudGFza3BsYW5lLnYxLlRhc2sSJAoJZmlyc3RfcnVuGAIgASgLMhEudGFza3BsYW5lLnYxLlJ1bhIQCghleGlzdGluZxgDIAEoCCJNChdCYXRjaENyZWF0ZVRhc2tzUmVxdWVzdBIyCgV0YXNrcxgBIAMoCzIWLnRhc2twbGFuZS52MS5UYXNrU3BlY0ILukgIkgEFCAEQ6AciPQoYQmF0Y2hDcmVhdGVUYXNrc1Jlc3BvbnNlEiEKBXRhc2tzGAEgAygLMhIudGFza3BsYW5lLnYxLlRhc2siKwoOR2V0VGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQEiYwoPR2V0VGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzaxIuCg51cGNvbWluZ19maXJlcxgCIAMoCzIWLnRhc2twbGFuZS52MS5GaXJlVGltZSKmAgoQTGlzdFRhc2tzUmVxdWVzdBIwCgVzdGF0ZRgBIAEoDjIXLnRhc2twbGFuZS52MS5UYXNrU3RhdGVCCLpIBYIBAhABEhYKBHR5cGUYAiABKAlCCLpIBXIDGMgBEhYKBXF1ZXVlGAMgASgJQge6SARyAhhkEkQKBmxhYmVscxgEIAMoCzIqLnRhc2twbGFuZS52MS5MaXN0VGFza3NSZXF1ZXN0LkxhYmVsc0VudHJ5Qgi6SAWaAQIQEBIdCglwYWdlX3NpemUYBSABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgGIAEoCUIIukgFcgMYyAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJPChFMaXN0VGFza3NSZXNwb25zZRIhCgV0YXNrcxgBIAMoCzISLnRhc2twbGFuZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJlChFDYW5jZWxUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIbCgZydW5faWQYAiABKAlCC7pICNgBAXIDsAEBEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY6AciTgoSQ2FuY2VsVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzaxIWCg5jYW5jZWxsZWRfcnVucxgCIAEoBSJKChBSZXRyeVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEhsKBnJ1bl9pZBgCIAEoCUILukgI2AEBcgOwAQEiMwoRUmV0cnlUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biJXChJUcmlnZ2VyVGFza1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESJgoHcGF5bG9hZBgCIAEoCzIVLnRhc2twbGFuZS52MS5QYXlsb2FkIjUKE1RyaWdnZXJUYXNrUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudGFza3BsYW5lLnYxLlJ1biItChBQYXVzZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIjUKEVBhdXNlVGFza1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzayIuChFSZXN1bWVUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABASI2ChJSZXN1bWVUYXNrUmVzcG9uc2USIAoEdGFzaxgBIAEoCzISLnRhc2twbGFuZS52MS5UYXNrIi4KEURlbGV0ZVRhc2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSKdAQoPTGlzdFJ1bnNSZXF1ZXN0EhwKB3Rhc2tfaWQYASABKAlCC7pICNgBAXIDsAEBEi8KBXN0YXRlGAIgASgOMhYudGFza3BsYW5lLnYxLlJ1blN0YXRlQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEiTAoQTGlzdFJ1bnNSZXNwb25zZRIfCgRydW5zGAEgAygLMhEudGFza3BsYW5lLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoNR2V0UnVuUmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRhc2twbGFuZS52MS5SdW4ibgoSTGlzdFJ1bkxvZ3NSZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESHwoOYWZ0ZXJfc2VxdWVuY2UYAiABKANCB7pIBCICKAASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAIj4KE0xpc3RSdW5Mb2dzUmVzcG9uc2USJwoHZW50cmllcxgBIAMoCzIWLnRhc2twbGFuZS52MS5Mb2dFbnRyeSKQAQoWUHJldmlld1NjaGVkdWxlUmVxdWVzdBIwCghzY2hlZHVsZRgBIAEoCzIWLnRhc2twbGFuZS52MS5TY2hlZHVsZUIGukgDyAEBEhkKBWNvdW50GAIgASgFQgq6SAcaBRjoBygAEikKBWFmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwChdQcmV2aWV3U2NoZWR1bGVSZXNwb25zZRIuCgpmaXJlX3RpbWVzGAEgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVmaXJlcxgCIAMoCzIWLnRhc2twbGFuZS52MS5GaXJlVGltZSLdAQoTQmFja2ZpbGxUYXNrUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARI2CgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBEjQKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBEj0KDm92ZXJsYXBfcG9saWN5GAQgASgOMhsudGFza3BsYW5lLnYxLk92ZXJsYXBQb2xpY3lCCLpIBYIBAhABIl8KFEJhY2tmaWxsVGFza1Jlc3BvbnNlEhIKCmZpcmVfdGltZXMYASABKAUSDwoHY3JlYXRlZBgCIAEoBRIQCghyZW9wZW5lZBgDIAEoBRIQCghleGlzdGluZxgEIAEoBSJgChlVcGRhdGVUYXNrQ2FsbGJhY2tSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEigKCGNhbGxiYWNrGAIgASgLMhYudGFza3BsYW5lLnYxLkNhbGxiYWNrIj4KGlVwZGF0ZVRhc2tDYWxsYmFja1Jlc3BvbnNlEiAKBHRhc2sYASABKAsyEi50YXNrcGxhbmUudjEuVGFzayLEAQoVTGlzdERlbGl2ZXJpZXNSZXF1ZXN0EhwKB3Rhc2tfaWQYASABKAlCC7pICNgBAXIDsAEBEhsKBnJ1bl9pZBgCIAEoCUILukgI2AEBcgOwAQESNAoFc3RhdGUYAyABKA4yGy50YXNrcGxhbmUudjEuRGVsaXZlcnlTdGF0ZUIIukgFggECEAESHQoJcGFnZV9zaXplGAQgASgFQgq6SAcaBRjoBygAEhsKCnBhZ2VfdG9rZW4YBSABKAlCB7pIBHICGGQiXQoWTGlzdERlbGl2ZXJpZXNSZXNwb25zZRIqCgpkZWxpdmVyaWVzGAEgAygLMhYudGFza3BsYW5lLnYxLkRlbGl2ZXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI6ChhSZWRlbGl2ZXJDYWxsYmFja1JlcXVlc3QSHgoLZGVsaXZlcnlfaWQYASABKAlCCbpIBnIEEAEYZCJFChlSZWRlbGl2ZXJDYWxsYmFja1Jlc3BvbnNlEigKCGRlbGl2ZXJ5GAEgASgLMhYudGFza3BsYW5lLnYxLkRlbGl2ZXJ5MoEMCgtUYXNrU2VydmljZRJPCgpDcmVhdGVUYXNrEh8udGFza3BsYW5lLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0GiAudGFza3BsYW5lLnYxLkNyZWF0ZVRhc2tSZXNwb25zZRJhChBCYXRjaENyZWF0ZVRhc2tzEiUudGFza3BsYW5lLnYxLkJhdGNoQ3JlYXRlVGFza3NSZXF1ZXN0GiYudGFza3BsYW5lLnYxLkJhdGNoQ3JlYXRlVGFza3NSZXNwb25zZRJGCgdHZXRUYXNrEhwudGFza3BsYW5lLnYxLkdldFRhc2tSZXF1ZXN0Gh0udGFza3BsYW5lLnYxLkdldFRhc2tSZXNwb25zZRJMCglMaXN0VGFza3MSHi50YXNrcGxhbmUudjEuTGlzdFRhc2tzUmVxdWVzdBofLnRhc2twbGFuZS52MS5MaXN0VGFza3NSZXNwb25zZRJPCgpDYW5jZWxUYXNrEh8udGFza3BsYW5lLnYxLkNhbmNlbFRhc2tSZXF1ZXN0GiAudGFza3BsYW5lLnYxLkNhbmNlbFRhc2tSZXNwb25zZRJMCglSZXRyeVRhc2sSHi50YXNrcGxhbmUudjEuUmV0cnlUYXNrUmVxdWVzdBofLnRhc2twbGFuZS52MS5SZXRyeVRhc2tSZXNwb25zZRJSCgtUcmlnZ2VyVGFzaxIgLnRhc2twbGFuZS52MS5UcmlnZ2VyVGFza1JlcXVlc3QaIS50YXNrcGxhbmUudjEuVHJpZ2dlclRhc2tSZXNwb25zZRJMCglQYXVzZVRhc2sSHi50YXNrcGxhbmUudjEuUGF1c2VUYXNrUmVxdWVzdBofLnRhc2twbGFuZS52MS5QYXVzZVRhc2tSZXNwb25zZRJPCgpSZXN1bWVUYXNrEh8udGFza3BsYW5lLnYxLlJlc3VtZVRhc2tSZXF1ZXN0GiAudGFza3BsYW5lLnYxLlJlc3VtZVRhc2tSZXNwb25zZRJPCgpEZWxldGVUYXNrEh8udGFza3BsYW5lLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GiAudGFza3BsYW5lLnYxLkRlbGV0ZVRhc2tSZXNwb25zZRJJCghMaXN0UnVucxIdLnRhc2twbGFuZS52MS5MaXN0UnVuc1JlcXVlc3QaHi50YXNrcGxhbmUudjEuTGlzdFJ1bnNSZXNwb25zZRJDCgZHZXRSdW4SGy50YXNrcGxhbmUudjEuR2V0UnVuUmVxdWVzdBocLnRhc2twbGFuZS52MS5HZXRSdW5SZXNwb25zZRJSCgtMaXN0UnVuTG9ncxIgLnRhc2twbGFuZS52MS5MaXN0UnVuTG9nc1JlcXVlc3QaIS50YXNrcGxhbmUudjEuTGlzdFJ1bkxvZ3NSZXNwb25zZRJeCg9QcmV2aWV3U2NoZWR1bGUSJC50YXNrcGxhbmUudjEuUHJldmlld1NjaGVkdWxlUmVxdWVzdBolLnRhc2twbGFuZS52MS5QcmV2aWV3U2NoZWR1bGVSZXNwb25zZRJVCgxCYWNrZmlsbFRhc2sSIS50YXNrcGxhbmUudjEuQmFja2ZpbGxUYXNrUmVxdWVzdBoiLnRhc2twbGFuZS52MS5CYWNrZmlsbFRhc2tSZXNwb25zZRJnChJVcGRhdGVUYXNrQ2FsbGJhY2sSJy50YXNrcGxhbmUudjEuVXBkYXRlVGFza0NhbGxiYWNrUmVxdWVzdBooLnRhc2twbGFuZS52MS5VcGRhdGVUYXNrQ2FsbGJhY2tSZXNwb25zZRJbCg5MaXN0RGVsaXZlcmllcxIjLnRhc2twbGFuZS52MS5MaXN0RGVsaXZlcmllc1JlcXVlc3QaJC50YXNrcGxhbmUudjEuTGlzdERlbGl2ZXJpZXNSZXNwb25zZRJkChFSZWRlbGl2ZXJDYWxsYmFjaxImLnRhc2twbGFuZS52MS5SZWRlbGl2ZXJDYWxsYmFja1JlcXVlc3QaJy50YXNrcGxhbmUudjEuUmVkZWxpdmVyQ2FsbGJhY2tSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskplane_v1_task]);
 
 /**
  * @generated from message taskplane.v1.CreateTaskRequest
@@ -723,6 +723,144 @@ export const BackfillTaskResponseSchema: GenMessage<BackfillTaskResponse> = /*@_
   messageDesc(file_taskplane_v1_task_service, 29);
 
 /**
+ * @generated from message taskplane.v1.UpdateTaskCallbackRequest
+ */
+export type UpdateTaskCallbackRequest = Message<"taskplane.v1.UpdateTaskCallbackRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * Unset removes the callback; pending deliveries still go out.
+   *
+   * @generated from field: taskplane.v1.Callback callback = 2;
+   */
+  callback?: Callback | undefined;
+};
+
+/**
+ * Describes the message taskplane.v1.UpdateTaskCallbackRequest.
+ * Use `create(UpdateTaskCallbackRequestSchema)` to create a new message.
+ */
+export const UpdateTaskCallbackRequestSchema: GenMessage<UpdateTaskCallbackRequest> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 30);
+
+/**
+ * @generated from message taskplane.v1.UpdateTaskCallbackResponse
+ */
+export type UpdateTaskCallbackResponse = Message<"taskplane.v1.UpdateTaskCallbackResponse"> & {
+  /**
+   * @generated from field: taskplane.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message taskplane.v1.UpdateTaskCallbackResponse.
+ * Use `create(UpdateTaskCallbackResponseSchema)` to create a new message.
+ */
+export const UpdateTaskCallbackResponseSchema: GenMessage<UpdateTaskCallbackResponse> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 31);
+
+/**
+ * @generated from message taskplane.v1.ListDeliveriesRequest
+ */
+export type ListDeliveriesRequest = Message<"taskplane.v1.ListDeliveriesRequest"> & {
+  /**
+   * One of task_id and run_id.
+   *
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: taskplane.v1.DeliveryState state = 3;
+   */
+  state: DeliveryState;
+
+  /**
+   * At most 1,000 [100].
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message taskplane.v1.ListDeliveriesRequest.
+ * Use `create(ListDeliveriesRequestSchema)` to create a new message.
+ */
+export const ListDeliveriesRequestSchema: GenMessage<ListDeliveriesRequest> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 32);
+
+/**
+ * @generated from message taskplane.v1.ListDeliveriesResponse
+ */
+export type ListDeliveriesResponse = Message<"taskplane.v1.ListDeliveriesResponse"> & {
+  /**
+   * @generated from field: repeated taskplane.v1.Delivery deliveries = 1;
+   */
+  deliveries: Delivery[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message taskplane.v1.ListDeliveriesResponse.
+ * Use `create(ListDeliveriesResponseSchema)` to create a new message.
+ */
+export const ListDeliveriesResponseSchema: GenMessage<ListDeliveriesResponse> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 33);
+
+/**
+ * @generated from message taskplane.v1.RedeliverCallbackRequest
+ */
+export type RedeliverCallbackRequest = Message<"taskplane.v1.RedeliverCallbackRequest"> & {
+  /**
+   * @generated from field: string delivery_id = 1;
+   */
+  deliveryId: string;
+};
+
+/**
+ * Describes the message taskplane.v1.RedeliverCallbackRequest.
+ * Use `create(RedeliverCallbackRequestSchema)` to create a new message.
+ */
+export const RedeliverCallbackRequestSchema: GenMessage<RedeliverCallbackRequest> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 34);
+
+/**
+ * @generated from message taskplane.v1.RedeliverCallbackResponse
+ */
+export type RedeliverCallbackResponse = Message<"taskplane.v1.RedeliverCallbackResponse"> & {
+  /**
+   * @generated from field: taskplane.v1.Delivery delivery = 1;
+   */
+  delivery?: Delivery | undefined;
+};
+
+/**
+ * Describes the message taskplane.v1.RedeliverCallbackResponse.
+ * Use `create(RedeliverCallbackResponseSchema)` to create a new message.
+ */
+export const RedeliverCallbackResponseSchema: GenMessage<RedeliverCallbackResponse> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_task_service, 35);
+
+/**
  * TaskService is how users submit, watch and steer tasks and their runs.
  *
  * @generated from service taskplane.v1.TaskService
@@ -871,6 +1009,37 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof BackfillTaskRequestSchema;
     output: typeof BackfillTaskResponseSchema;
+  },
+  /**
+   * Sets or removes a task's callback (its URL, events and secrets, e.g. to rotate a secret).
+   * Events already recorded keep their URL.
+   *
+   * @generated from rpc taskplane.v1.TaskService.UpdateTaskCallback
+   */
+  updateTaskCallback: {
+    methodKind: "unary";
+    input: typeof UpdateTaskCallbackRequestSchema;
+    output: typeof UpdateTaskCallbackResponseSchema;
+  },
+  /**
+   * The callback events of a task or a run, newest first, with every delivery attempt.
+   *
+   * @generated from rpc taskplane.v1.TaskService.ListDeliveries
+   */
+  listDeliveries: {
+    methodKind: "unary";
+    input: typeof ListDeliveriesRequestSchema;
+    output: typeof ListDeliveriesResponseSchema;
+  },
+  /**
+   * Sends a callback event again now, with the same webhook-id, whatever its state.
+   *
+   * @generated from rpc taskplane.v1.TaskService.RedeliverCallback
+   */
+  redeliverCallback: {
+    methodKind: "unary";
+    input: typeof RedeliverCallbackRequestSchema;
+    output: typeof RedeliverCallbackResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_taskplane_v1_task_service, 0);

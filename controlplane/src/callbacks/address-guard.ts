@@ -1,0 +1,71 @@
+// The SSRF guard: a callback may only reach public unicast addresses, unless the operator
+// allow-lists a network. The host is resolved once per attempt and the request is pinned to the
+// address that was checked, so DNS cannot answer differently between the check and the connect.
+import { lookup } from "node:dns/promises";
+import ipaddr from "ipaddr.js";
+
+/** Cloud metadata services that sit at public-looking or otherwise unremarkable addresses. */
+const METADATA_ADDRESSES = ["169.254.169.254", "169.254.170.2", "168.63.129.16", "100.100.100.200", "fd00:ec2::254"].map((a) => ipaddr.parse(a).toNormalizedString());
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** A callback URL or address the guard will not let a request reach. */
+export class RefusedAddressError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RefusedAddressError";
+  }
+}
+
+export class AddressGuard {
+  private readonly allowed: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+
+  /** `allowedNetworks`: CIDRs reachable whatever their range, e.g. "127.0.0.0/8" for local receivers. */
+  constructor(allowedNetworks: string[]) {
+    this.allowed = allowedNetworks.map((cidr) => {
+      if (!ipaddr.isValidCIDR(cidr)) throw new Error(`callback allow-list: "${cidr}" is not a CIDR such as 10.0.0.0/8 or ::1/128`);
+      return ipaddr.parseCIDR(cidr);
+    });
+  }
+
+  /** Why an address may not be reached, or undefined when it may. */
+  refusal(address: string): string | undefined {
+    const ip = ipaddr.parse(address);
+    if (this.allowed.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits))) return undefined;
+    if (METADATA_ADDRESSES.includes(ip.toNormalizedString())) return `${address} is a cloud metadata address`;
+    const range = ip.range();
+    return range === "unicast" ? undefined : `${address} is a ${range} address`;
+  }
+
+  /** Checks a URL's shape, and its host when that is an IP literal; names are checked when resolved. */
+  checkUrl(url: string): URL {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new RefusedAddressError(`callback url "${url}" is not a URL`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new RefusedAddressError(`callback url must be http or https, not ${parsed.protocol}`);
+    if (parsed.username || parsed.password) throw new RefusedAddressError("callback url must not carry credentials; sign with the callback secret instead");
+    const host = parsed.hostname.replace(/^\[|\]$/g, "");
+    const why = ipaddr.isValid(host) ? this.refusal(host) : undefined;
+    if (why) throw new RefusedAddressError(`callback url refused: ${why}; an operator can allow its network with TASKPLANE_CALLBACK_ALLOW`);
+    return parsed;
+  }
+
+  /** Resolves a URL's host to an address it may reach, refusing when any answer is off-limits. */
+  async resolve(url: URL): Promise<ResolvedAddress> {
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const answers = ipaddr.isValid(host) ? [{ address: host, family: ipaddr.parse(host).kind() === "ipv4" ? 4 : 6 }] : await lookup(host, { all: true });
+    if (answers.length === 0) throw new RefusedAddressError(`${host} did not resolve`);
+    // Refuse when any answer is off-limits: a name pointing partly inside is not a public receiver.
+    for (const a of answers) {
+      const why = this.refusal(a.address);
+      if (why) throw new RefusedAddressError(`${host} refused: ${why}`);
+    }
+    return { address: answers[0]!.address, family: answers[0]!.family as 4 | 6 };
+  }
+}

@@ -1,0 +1,26 @@
+// The callbacks module's answer to the domain's CallbackPolicy: a URL the guard would refuse, or
+// no secret to sign with, is refused when the task is created, not a day of failed retries later.
+import type { CallbackPolicy } from "../domain/callback-policy.js";
+import { FailedPreconditionError, InvalidArgumentError } from "../domain/errors.js";
+import type { Callback } from "../domain/model.js";
+import { RefusedAddressError, type AddressGuard } from "./address-guard.js";
+import type { CallbackSettings } from "./callback-settings.js";
+
+export function callbackRules(guard: AddressGuard, settings: CallbackSettings): CallbackPolicy {
+  return {
+    retryWindowMs: settings.maxAgeMs,
+    check(callback: Callback) {
+      try {
+        guard.checkUrl(callback.url);
+      } catch (e) {
+        if (e instanceof RefusedAddressError) throw new InvalidArgumentError(`callback.url: ${e.message}`);
+        throw e;
+      }
+      if (callback.secrets.length === 0 && settings.secrets.length === 0) {
+        throw new FailedPreconditionError(
+          "callback.secrets: this server has no callback signing secret; give the task its own (whsec_…) or start the server with TASKPLANE_CALLBACK_SECRETS",
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// How callbacks are signed, where they may go, and how long they are retried.
+
+export interface CallbackSettings {
+  /** The server's Standard Webhooks secrets ("whsec_…"), newest first; a task's own secrets win. */
+  secrets: string[];
+  /** CIDRs callbacks may reach although private, loopback or similar (TASKPLANE_CALLBACK_ALLOW). */
+  allowedNetworks: string[];
+  /** How long a delivery is retried after its event, or after a redelivery. */
+  maxAgeMs: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** One POST's time limit, connection included. */
+  timeoutMs: number;
+  /** How often each replica looks for due deliveries. */
+  pollIntervalMs: number;
+  /** POSTs in flight per replica. */
+  concurrency: number;
+}
+
+export const DEFAULT_CALLBACK_SETTINGS: CallbackSettings = {
+  secrets: [],
+  allowedNetworks: [],
+  maxAgeMs: 24 * 3_600_000,
+  initialBackoffMs: 5_000,
+  maxBackoffMs: 3_600_000,
+  timeoutMs: 10_000,
+  pollIntervalMs: 250,
+  concurrency: 16,
+};
+
+export const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/;
