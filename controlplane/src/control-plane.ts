@@ -21,6 +21,7 @@ import { TaskOperations } from "./domain/task-operations.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { startApiServer } from "./server.js";
 import { PgStore } from "./store/pg/pg-store.js";
+import { Metrics } from "./telemetry/metrics.js";
 
 export interface ControlPlane {
   port: number;
@@ -53,17 +54,18 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
     ? await JetStreamRunQueue.connect({ servers: config.natsServers, streamReplicas: config.natsStreamReplicas, logger })
     : new InProcessRunQueue();
   const leadership = deps.leadership ?? leadershipFor(config, logger);
-  const scheduler = new Scheduler({ store, queue, clock, leadership, logger }, config.scheduler);
-  const dispatcher = new Dispatcher(queue, store, clock);
+  const metrics = new Metrics(() => store.clusterStats());
+  const scheduler = new Scheduler({ store, queue, clock, leadership, logger, metrics }, config.scheduler);
+  const dispatcher = new Dispatcher(queue, store, clock, metrics);
   const guard = new AddressGuard(config.callbacks.allowedNetworks);
   const rules = callbackRules(guard, config.callbacks);
-  const tasks = new TaskOperations(store, clock, scheduler, rules);
+  const tasks = new TaskOperations(store, clock, scheduler, rules, metrics);
   const callbacks = new CallbackOperations(store, clock, rules);
-  const reports = new RunReports(store, clock, scheduler);
-  const delivery = new CallbackDelivery({ store, clock, guard, logger }, config.callbacks);
+  const reports = new RunReports(store, clock, scheduler, metrics);
+  const delivery = new CallbackDelivery({ store, clock, guard, logger, metrics }, config.callbacks);
   const server = await startApiServer(
     { tasks: taskService(tasks, callbacks, clock), workers: workerService(dispatcher, reports, clock) },
-    { host: config.host, port: config.port, logger },
+    { host: config.host, port: config.port, logger, metrics },
   );
   const started = scheduler.start().catch((e) => logger.error({ err: e }, "scheduler failed to start"));
   delivery.start();

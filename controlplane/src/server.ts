@@ -9,7 +9,8 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_taskplane_v1_task_service, TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import { file_taskplane_v1_worker_service, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import type { Logger } from "pino";
-import { errorInterceptor, tracingInterceptor, validationInterceptor } from "./api/interceptors.js";
+import { errorInterceptor, metricsInterceptor, tracingInterceptor, validationInterceptor } from "./api/interceptors.js";
+import type { Metrics } from "./telemetry/metrics.js";
 import { reflectionRoutes } from "./api/reflection-service.js";
 
 export interface ApiServer {
@@ -19,20 +20,21 @@ export interface ApiServer {
 
 export async function startApiServer(
   services: { tasks: ServiceImpl<typeof TaskService>; workers: ServiceImpl<typeof WorkerService> },
-  options: { host: string; port: number; logger: Logger },
+  options: { host: string; port: number; logger: Logger; metrics: Metrics },
 ): Promise<ApiServer> {
   const routes = (router: ConnectRouter) => {
     router.service(TaskService, services.tasks);
     router.service(WorkerService, services.workers);
     reflectionRoutes([file_taskplane_v1_task_service, file_taskplane_v1_worker_service])(router);
   };
-  const handler = connectNodeAdapter({
+  const rpc = connectNodeAdapter({
     routes,
-    // Outermost first: trace the call, map errors, then validate.
-    interceptors: [tracingInterceptor, errorInterceptor(options.logger), validationInterceptor],
+    // Outermost first: trace the call, count it by its final code, map errors, then validate.
+    interceptors: [tracingInterceptor, metricsInterceptor(options.metrics), errorInterceptor(options.logger), validationInterceptor],
     // Workers sit next to the control plane: gzip costs more CPU than it saves on the wire.
     acceptCompression: [],
   });
+  const handler = withMetricsEndpoint(rpc, options.metrics);
   const h2 = http2.createServer(handler);
   const h1 = http.createServer(handler);
   const sessions = new Set<http2.Http2Session>();
@@ -70,4 +72,17 @@ function routeByProtocol(socket: net.Socket, h2: http2.Http2Server, h1: http.Ser
     const isH2 = chunk.subarray(0, H2_PREFACE.length).equals(H2_PREFACE);
     (isH2 ? h2 : h1).emit("connection", socket);
   });
+}
+
+type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+/** GET /metrics answers Prometheus on the API port; everything else goes to the RPC handler. */
+function withMetricsEndpoint(rpc: Handler, metrics: Metrics): Handler {
+  return (req, res) => {
+    if (req.method !== "GET" || req.url !== "/metrics") return rpc(req, res);
+    void metrics.render().then(
+      ({ contentType, body }) => (res as http.ServerResponse).writeHead(200, { "content-type": contentType }).end(body),
+      () => (res as http.ServerResponse).writeHead(500).end(),
+    );
+  };
 }

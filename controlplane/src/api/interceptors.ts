@@ -4,6 +4,7 @@ import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { SpanStatusCode, context, propagation, trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
+import type { Metrics } from "../telemetry/metrics.js";
 import { toConnectError } from "./errors.js";
 
 const validator = createValidator();
@@ -53,3 +54,20 @@ export const tracingInterceptor: Interceptor = (next) => async (req) => {
     }
   });
 };
+
+/** Counts calls by method and status code (outside the error mapping, so codes are final). */
+export function metricsInterceptor(metrics: Metrics): Interceptor {
+  return (next) => async (req) => {
+    const stopTimer = metrics.apiDuration.startTimer({ method: req.method.name });
+    let code = "ok";
+    try {
+      return await next(req);
+    } catch (e) {
+      code = Code[ConnectError.from(e).code]!;
+      throw e;
+    } finally {
+      stopTimer();
+      metrics.apiRequests.inc({ method: req.method.name, code });
+    }
+  };
+}

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
 import type { Clock } from "../domain/clock.js";
 import type { DueDelivery, Store } from "../store/store.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { activeTraceparent, inRunSpan } from "../telemetry/tracing.js";
 import { AddressGuard, RefusedAddressError } from "./address-guard.js";
 import { callbackEventBody, EVENT_TYPES } from "./callback-event.js";
@@ -17,6 +18,7 @@ export interface CallbackDeliveryDeps {
   clock: Clock;
   guard: AddressGuard;
   logger: Logger;
+  metrics: Metrics;
 }
 
 export class CallbackDelivery {
@@ -83,6 +85,8 @@ export class CallbackDelivery {
     });
     const now = this.deps.clock.now();
     const next = deliveryOutcome(result, delivery.attempts.length, now, due.retryUntil, this.settings);
+    this.deps.metrics.callbackDeliveries.inc({ outcome: next.state === "PENDING" ? "retrying" : next.state.toLowerCase() });
+    this.deps.metrics.callbackLatency.observe(result.latencyMs / 1000);
     const recorded = await this.deps.store
       .recordDeliveryAttempt({
         id: delivery.id,

@@ -5,6 +5,7 @@ import { UnavailableError } from "../domain/errors.js";
 import type { Assignment } from "../domain/model.js";
 import type { Store } from "../store/store.js";
 import type { RunQueue } from "./run-queue.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { recordRunStep } from "../telemetry/tracing.js";
 
 export interface PollRequest {
@@ -22,6 +23,7 @@ export class Dispatcher {
     private readonly queue: RunQueue,
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -32,7 +34,11 @@ export class Dispatcher {
   async poll<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
     if (this.stopping.signal.aborted) throw new UnavailableError("the server is shutting down; poll another replica");
     const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal]);
-    const runs = await this.queue.take({ queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until);
+    const stopWait = this.metrics.pollWait.startTimer();
+    this.metrics.pollsWaiting.inc();
+    const runs = await this.queue
+      .take({ queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until)
+      .finally(() => (this.metrics.pollsWaiting.dec(), stopWait()));
     if (runs.length === 0) return encode([]);
     try {
       // A poll's runs all fall due at one instant (now, or a little ahead for runs fired early):
@@ -44,6 +50,7 @@ export class Dispatcher {
       this.queue.settle(ids);
       // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
       const position = new Map(ids.map((id, i) => [id, i]));
+      for (const r of runs) this.metrics.startLateness.observe(Math.max(0, startAt - r.dueTime.getTime()) / 1000);
       for (const a of claimed) {
         recordRunStep("run.dispatch", a.traceparent, { "taskplane.run_id": a.runId, "taskplane.attempt": a.attempt, "taskplane.worker_id": request.workerId });
       }

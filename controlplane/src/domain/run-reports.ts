@@ -6,6 +6,7 @@ import type { DueNotifier } from "./due-notifier.js";
 import { FailedPreconditionError, NotFoundError } from "./errors.js";
 import { decideAfterFailure } from "./failure-decision.js";
 import type { Payload, RunError } from "./model.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { recordRunStep } from "../telemetry/tracing.js";
 
 export type RunReport = AttemptSuccess | AttemptFailure;
@@ -17,6 +18,7 @@ export class RunReports {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly due: DueNotifier,
+    private readonly metrics: Metrics,
   ) {
     this.decide = decideAfterFailure(clock);
   }
@@ -54,7 +56,10 @@ export class RunReports {
     const outcomes = reports.map((r) => ("error" in r ? failed[f++]! : succeeded[s++]!));
     outcomes.forEach((o, i) => {
       const r = reports[i]!;
-      if (o.ok) recordRunStep("run.report", o.traceparent, { "taskplane.run_id": r.runId, "taskplane.attempt": r.attempt, "taskplane.outcome": "error" in r ? "failed" : "succeeded" });
+      if (!o.ok) return;
+      this.metrics.attempts.inc({ outcome: "error" in r ? "failed" : "succeeded" });
+      if (o.willRetry) this.metrics.retries.inc();
+      recordRunStep("run.report", o.traceparent, { "taskplane.run_id": r.runId, "taskplane.attempt": r.attempt, "taskplane.outcome": "error" in r ? "failed" : "succeeded" });
     });
     return outcomes;
   }

@@ -10,6 +10,7 @@ import type { DueNotifier } from "./due-notifier.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import type { LogEntry, OverlapPolicy, Page, Payload, Run, Schedule, Task, TaskSpec, TaskState } from "./model.js";
 import { newRun } from "./new-run.js";
+import type { Metrics } from "../telemetry/metrics.js";
 
 /** Resuming records at most this many fires skipped while paused. */
 const MAX_RECORDED_PAUSED_FIRES = 1_000;
@@ -37,6 +38,7 @@ export class TaskOperations {
     private readonly clock: Clock,
     private readonly due: DueNotifier,
     private readonly callbacks: CallbackPolicy,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -59,6 +61,7 @@ export class TaskOperations {
       return { task, firstRun: first ? newRun(task, first, "SCHEDULE", { traceparent }) : undefined };
     });
     const created = await this.store.createTasks(items);
+    this.metrics.tasksCreated.inc(created.filter((c) => !c.existing).length);
     this.due.runsDue(created.flatMap((c) => (c.firstRun && !c.existing ? [c.firstRun.dueTime] : [])));
     return created;
   }

@@ -14,6 +14,7 @@ import { emptyPlan, needsOverlapCheck, planFires, settledAhead } from "./fire-pl
 import { firstFireTime, nextFireTime } from "./fire-times.js";
 import { newRun } from "../domain/new-run.js";
 import { MinHeap } from "./min-heap.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { newRunTrace, recordRunStep } from "../telemetry/tracing.js";
 
 export interface SchedulerOptions {
@@ -65,7 +66,7 @@ export class Scheduler implements DueNotifier {
   private readonly decide;
 
   constructor(
-    private readonly deps: { store: Store; queue: RunQueue; clock: Clock; leadership: Leadership; logger: Logger },
+    private readonly deps: { store: Store; queue: RunQueue; clock: Clock; leadership: Leadership; logger: Logger; metrics: Metrics },
     private readonly options: SchedulerOptions = DEFAULT_SCHEDULER_OPTIONS,
   ) {
     this.decide = decideAfterFailure(deps.clock);
@@ -96,6 +97,8 @@ export class Scheduler implements DueNotifier {
     const signal = AbortSignal.any([lease.lost, end.signal, this.stopped.signal]);
     this.term = { token: lease.token, signal, held: lease.held, end: (reason) => end.abort(reason) };
     this.deps.logger.info({ token: lease.token.toString() }, "scheduler leading");
+    this.deps.metrics.leader.set(1);
+    this.deps.metrics.fenceToken.set(Number(lease.token));
     try {
       await this.repairSchedules();
       await this.restoreQueued();
@@ -114,6 +117,7 @@ export class Scheduler implements DueNotifier {
       await Promise.allSettled([...this.inFlight]);
       this.heap = this.newHeap();
       this.tracked.clear();
+      this.deps.metrics.leader.set(0);
       this.deps.logger.info({ token: lease.token.toString(), reason: String(signal.reason ?? "") }, "scheduler stopped leading");
     }
   }
@@ -282,7 +286,12 @@ export class Scheduler implements DueNotifier {
       const queued = await this.applyUntilWritten(plan, now);
       // Catch-up fires are new rows: they can only be handed out once written.
       this.deps.queue.push(queued.filter((r) => !byId.has(r.id)));
-      for (const run of ready) recordRunStep("run.fire", run.traceparent, { "taskplane.run_id": run.id }, now);
+      for (const run of ready) {
+        recordRunStep("run.fire", run.traceparent, { "taskplane.run_id": run.id }, now);
+        // Settled runs fire a little ahead on purpose: that is on time.
+        this.deps.metrics.fireLateness.observe(Math.max(0, now.getTime() - run.dueTime.getTime()) / 1000);
+      }
+      this.deps.metrics.runsSkipped.inc(plan.skip.length);
       if (plan.next.length > 0) this.requestReload();
     } catch (e) {
       if (e instanceof FencedWriteError) this.stepDown(e);
@@ -309,6 +318,7 @@ export class Scheduler implements DueNotifier {
     try {
       const timedOut = await this.deps.store.timeOutAttempts(this.deps.clock.now(), 1_000, this.decide, this.fence);
       if (timedOut > 0) {
+        this.deps.metrics.attempts.inc({ outcome: "timed_out" }, timedOut);
         this.deps.logger.info({ attempts: timedOut }, "attempts timed out");
         this.requestReload();
       }

@@ -159,6 +159,16 @@ export interface DeliveryResult {
   nextAttemptTime?: Date;
 }
 
+/** What the cluster looks like now, for metrics. */
+export interface ClusterStats {
+  /** Runs in each unfinished state. */
+  runsByState: { state: RunState; count: number }[];
+  /** QUEUED runs per queue and priority. */
+  queueDepth: { queue: string; priority: Priority; count: number }[];
+  /** Workers with a running attempt. */
+  activeWorkers: number;
+}
+
 /** A scheduler write refused because a newer leader's fencing token is in force. */
 export class FencedWriteError extends Error {
   constructor(
@@ -224,6 +234,9 @@ export interface Store {
   heartbeat(runId: string, attempt: number, details: Uint8Array | undefined, now: Date): Promise<HeartbeatOutcome>;
   completeAttempts(reports: AttemptSuccess[], now: Date): Promise<ReportOutcome[]>;
   failAttempts(reports: AttemptFailure[], now: Date, decide: DecideAfterFailure): Promise<ReportOutcome[]>;
+
+  /** Counts over unfinished runs only, each read through its partial index. */
+  clusterStats(): Promise<ClusterStats>;
 
   // Callbacks
   /** Sets or clears a task's callback; undefined when there is no such task. */

@@ -222,6 +222,10 @@ export class PgStore implements Store {
     return reports.map((r) => accepted(r) ?? { ok: false, refusal: known.has(r.runId) ? "stale" : "not_found" });
   }
 
+  clusterStats() {
+    return runs.selectClusterStats(this.pool);
+  }
+
   updateTaskCallback(taskId: string, callback: Callback | undefined, now: Date) {
     return inTransaction(this.pool, (db) => deliveries.updateTaskCallback(db, taskId, callback, now));
   }

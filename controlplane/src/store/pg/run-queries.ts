@@ -1,6 +1,6 @@
 // SQL for reading and steering runs: one function per operation, taking its connection explicitly.
-import type { LogEntry, Page, Run } from "../../domain/model.js";
-import type { DispatchRun, DueRun, NewRun, RunFilter } from "../store.js";
+import type { LogEntry, Page, Run, RunState } from "../../domain/model.js";
+import type { ClusterStats, DispatchRun, DueRun, NewRun, RunFilter } from "../store.js";
 import type { Queryable } from "./db.js";
 import { FENCE_TOKEN_SQL } from "./fence-queries.js";
 import {
@@ -304,4 +304,30 @@ export async function endPendingRuns(
       WHERE r.id = u.id AND r.state IN ('SCHEDULED', 'RETRYING', 'QUEUED')`,
     [ends.map((e) => e.runId), ends.map((e) => e.reason), state, now],
   );
+}
+
+/**
+ * Unfinished runs by state, queue depths and busy workers, in one statement so all three come
+ * from one snapshot; each count reads one partial index.
+ */
+export async function selectClusterStats(db: Queryable): Promise<ClusterStats> {
+  const { rows } = await db.query<{
+    by_state: { state: RunState; count: number }[];
+    depth: { queue: string; priority: number; count: number }[] | null;
+    workers: number;
+  }>(
+    `SELECT (SELECT json_agg(s) FROM (
+               SELECT state, count(*) AS count FROM runs WHERE state IN ('SCHEDULED', 'RETRYING') GROUP BY state
+               UNION ALL SELECT 'QUEUED', count(*) FROM runs WHERE state = 'QUEUED'
+               UNION ALL SELECT 'RUNNING', count(*) FROM runs WHERE state = 'RUNNING') s) AS by_state,
+            (SELECT json_agg(d) FROM (
+               SELECT queue, priority, count(*) AS count FROM runs WHERE state = 'QUEUED' GROUP BY queue, priority) d) AS depth,
+            (SELECT count(DISTINCT worker_id) FROM runs WHERE state = 'RUNNING')::int AS workers`,
+  );
+  const row = rows[0]!;
+  return {
+    runsByState: row.by_state,
+    queueDepth: (row.depth ?? []).map((r) => ({ queue: r.queue, priority: priorityFromDb(r.priority), count: r.count })),
+    activeWorkers: row.workers,
+  };
 }
