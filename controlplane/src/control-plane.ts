@@ -22,6 +22,8 @@ import { Scheduler } from "./scheduler/scheduler.js";
 import { startApiServer } from "./server.js";
 import { PgStore } from "./store/pg/pg-store.js";
 import { Metrics } from "./telemetry/metrics.js";
+import { tracedStore } from "./telemetry/traced-store.js";
+import { tracingEnabled } from "./telemetry/tracing.js";
 
 export interface ControlPlane {
   port: number;
@@ -49,7 +51,8 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   if (!config.databaseUrl) throw new Error("no database URL: pass --database or set TASKPLANE_DATABASE_URL");
   const logger = deps.logger ?? pino({ level: config.logLevel });
   const clock = deps.clock ?? systemClock;
-  const store = await PgStore.open({ url: config.databaseUrl });
+  const pgStore = await PgStore.open({ url: config.databaseUrl });
+  const store = tracingEnabled() ? tracedStore(pgStore) : pgStore;
   const queue: RunQueue = config.natsServers?.length
     ? await JetStreamRunQueue.connect({ servers: config.natsServers, streamReplicas: config.natsStreamReplicas, logger })
     : new InProcessRunQueue();

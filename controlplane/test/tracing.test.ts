@@ -1,23 +1,38 @@
-// One trace per run: the CreateTask call, the fire, the dispatch, the worker's execution and the
-// report all share the trace id stored on the run.
+// One trace per run: the CreateTask call and its Postgres hops, the fire, the dispatch, every
+// attempt's execution and report, and the callback all share the trace id stored on the run.
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RunState, schedules } from "@taskplane/sdk";
+import { duration, RunState, schedules } from "@taskplane/sdk";
+import { DEFAULT_CALLBACK_SETTINGS } from "../src/callbacks/callback-settings.js";
 import { setupTracing } from "../src/telemetry/tracing.js";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./harness/webhook-receiver.js";
 
 describe("tracing", () => {
   const exporter = new InMemorySpanExporter();
   let stopTracing: () => Promise<void>;
   let tp: TestControlPlane;
+  let rx: WebhookReceiver;
 
   beforeAll(async () => {
     stopTracing = setupTracing({ exporter });
-    tp = await startTestControlPlane();
-    tp.worker({ handlers: { traced: async () => "ok" } });
+    rx = await startWebhookReceiver("127.0.0.2");
+    const callbacks = { ...DEFAULT_CALLBACK_SETTINGS, secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], allowedNetworks: ["127.0.0.2/32"], pollIntervalMs: 50 };
+    tp = await startTestControlPlane({}, { config: { callbacks } });
+    tp.worker({
+      handlers: {
+        traced: async () => "ok",
+        // Fails its first attempt, so the run has a retry.
+        flaky: async (_p, ctx) => {
+          if (ctx.attempt === 1) throw new Error("first attempt fails");
+          return "ok";
+        },
+      },
+    });
   });
   afterAll(async () => {
     await tp.stop();
+    await rx.close();
     await stopTracing();
   });
 
@@ -34,6 +49,28 @@ describe("tracing", () => {
     );
     const execute = spansOf(traceId).find((s) => s.name === "run.execute")!;
     expect(execute.attributes["taskplane.run_id"]).toBe(firstRun!.id);
+  });
+
+  it("keeps retries, the Postgres hops and the callback in the run's trace", async () => {
+    const { firstRun } = await tp.client.createTask({
+      type: "flaky",
+      retryPolicy: { initialBackoff: duration(50) },
+      callback: { url: rx.url("/traced") },
+    });
+    const traceId = firstRun!.traceparent.split("-")[1]!;
+    const spans = await eventually(async () => spansOf(traceId), (ss) => ss.some((s) => s.name === "callback.deliver"));
+    const named = (name: string) => spans.filter((s) => s.name === name);
+    const create = named("taskplane.v1.TaskService/CreateTask")[0]!;
+    const storeCreate = named("store.createTasks")[0]!;
+    expect(storeCreate.parentSpanContext?.spanId).toBe(create.spanContext().spanId);
+    expect(named("run.execute").map((s) => s.attributes["taskplane.attempt"]).sort()).toEqual([1, 2]);
+    expect(named("run.report")).toHaveLength(2);
+    // Both attempts hang off the run's own span, as siblings: a retry is the same run, not a new trace.
+    const parents = new Set(named("run.execute").map((s) => s.parentSpanContext?.spanId));
+    expect(parents).toEqual(new Set([firstRun!.traceparent.split("-")[2]]));
+    const [post] = await eventually(async () => rx.received.filter((r) => r.path === "/traced"), (r) => r.length === 1);
+    expect(String(post!.headers.traceparent).split("-")[1]).toBe(traceId);
+    expect(JSON.parse(post!.body).data.traceId).toBe(traceId);
   });
 
   it("gives each fire of a recurring schedule a trace of its own", async () => {

@@ -7,6 +7,7 @@
 // priority rather than one per run. A message is acked once every run in it is settled (claimed in
 // Postgres, or found no longer pending); a message with runs no local poll took in time is given
 // back for other replicas, and any of its runs already claimed are dropped on redelivery.
+import { recordRunStep } from "../telemetry/tracing.js";
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -90,6 +91,7 @@ export class JetStreamRunQueue implements RunQueue {
         const batch = all.slice(i, i + MAX_BATCH);
         // The first run and its due time name the batch: the same fire published twice is dropped.
         const msgID = `${batch[0]!.id}:${batch[0]!.dueTime.getTime()}:${batch.length}`;
+        for (const run of batch) recordRunStep("run.publish", run.traceparent, { "taskplane.run_id": run.id, "messaging.destination.name": subject });
         this.js.publish(subject, JSON.stringify(batch), { msgID }).catch((e: unknown) => {
           this.logger.warn({ err: e, runs: batch.length }, "publishing due runs failed; they will be republished from Postgres");
         });
@@ -173,6 +175,7 @@ export class JetStreamRunQueue implements RunQueue {
       const runs = msg.json<(DispatchRun & { dueTime: string })[]>().map((r) => ({ ...r, dueTime: new Date(r.dueTime) }));
       const batch: Batch = { msg, pending: new Set(), at: Date.now() };
       for (const run of runs) {
+        recordRunStep("run.receive", run.traceparent, { "taskplane.run_id": run.id, "messaging.destination.name": msg.subject });
         // A run already buffered here from an earlier message now belongs to this one.
         const earlier = this.batches.get(run.id);
         if (earlier) this.settle([run.id]);

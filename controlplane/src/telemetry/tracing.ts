@@ -21,6 +21,7 @@ export interface TracingOptions {
  */
 export function setupTracing(options: TracingOptions): () => Promise<void> {
   if (!options.exporter && !options.otlpEndpoint) return async () => {};
+  enabled = true;
   const processors: SpanProcessor[] = [];
   if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
   if (options.otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint })));
@@ -29,8 +30,16 @@ export function setupTracing(options: TracingOptions): () => Promise<void> {
     spanProcessors: processors,
   });
   provider.register();
-  return () => provider.shutdown();
+  return () => {
+    enabled = false;
+    return provider.shutdown();
+  };
 }
+
+let enabled = false;
+
+/** Whether spans are recorded: extra instrumentation (the store's spans) is only wired when they are. */
+export const tracingEnabled = () => enabled;
 
 export const tracer = () => trace.getTracer("taskplane");
 
@@ -41,7 +50,6 @@ export function activeTraceparent(): string | undefined {
   return carrier.traceparent;
 }
 
-/** Runs `fn` in a span that continues a stored traceparent (or starts a new trace without one). */
 /** Records a span for one step of a run, as a child of the run's stored trace. */
 export function recordRunStep(
   name: string,
@@ -62,6 +70,7 @@ export function newRunTrace(attributes: Record<string, string | number>): string
   return carrier.traceparent;
 }
 
+/** Runs `fn` in a span that continues a stored traceparent (or starts a new trace without one). */
 export function inRunSpan<T>(
   name: string,
   traceparent: string | undefined,
