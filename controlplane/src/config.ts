@@ -1,5 +1,6 @@
 // Environment and flags -> one typed Config. Flags win over TASKPLANE_* environment variables.
 import { DEFAULT_CALLBACK_SETTINGS, SECRET_PATTERN, type CallbackSettings } from "./callbacks/callback-settings.js";
+import { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from "./notifications/notification-settings.js";
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from "./scheduler/scheduler.js";
 
 export interface Config {
@@ -21,6 +22,7 @@ export interface Config {
   logLevel: string;
   scheduler: SchedulerOptions;
   callbacks: CallbackSettings;
+  notifications: NotificationSettings;
   /** Seconds SIGTERM waits for in-flight work before closing. */
   shutdownGraceMs: number;
 }
@@ -55,6 +57,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logLevel: flags.logLevel ?? env.TASKPLANE_LOG_LEVEL ?? "info",
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS },
     callbacks: callbackSettings(flags, env),
+    notifications: {
+      ...DEFAULT_NOTIFICATION_SETTINGS,
+      smtpUrl: env.TASKPLANE_SMTP_URL,
+      emailFrom: env.TASKPLANE_EMAIL_FROM ?? DEFAULT_NOTIFICATION_SETTINGS.emailFrom,
+      publicUrl: env.TASKPLANE_PUBLIC_URL,
+    },
     shutdownGraceMs: Number(env.TASKPLANE_SHUTDOWN_GRACE_MS ?? 10_000),
   };
 }

@@ -1,6 +1,7 @@
 // Wiring: store, queue, scheduler, dispatch and API for one control-plane process.
 import { hostname } from "node:os";
 import { pino, type Logger } from "pino";
+import { notificationService } from "./api/notification-service.js";
 import { taskService } from "./api/task-service.js";
 import { AddressGuard } from "./callbacks/address-guard.js";
 import { CallbackDelivery } from "./callbacks/callback-delivery.js";
@@ -16,6 +17,10 @@ import { JetStreamRunQueue } from "./dispatch/jetstream-queue.js";
 import type { RunQueue } from "./dispatch/run-queue.js";
 import { systemClock, type Clock } from "./domain/clock.js";
 import { CallbackOperations } from "./domain/callback-operations.js";
+import { NotificationOperations } from "./domain/notification-operations.js";
+import { channelRules } from "./notifications/channel-rules.js";
+import { NotificationChannels } from "./notifications/notification-channels.js";
+import { Notifier } from "./notifications/notifier.js";
 import { RunReports } from "./domain/run-reports.js";
 import { TaskOperations } from "./domain/task-operations.js";
 import { Scheduler } from "./scheduler/scheduler.js";
@@ -61,17 +66,26 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger, metrics }, config.scheduler);
   const dispatcher = new Dispatcher(queue, store, clock, metrics);
   const guard = new AddressGuard(config.callbacks.allowedNetworks);
-  const rules = callbackRules(guard, config.callbacks);
-  const tasks = new TaskOperations(store, clock, scheduler, rules, metrics);
-  const callbacks = new CallbackOperations(store, clock, rules);
+  const callbackPolicy = callbackRules(guard, config.callbacks);
+  const tasks = new TaskOperations(store, clock, scheduler, callbackPolicy, metrics);
+  const callbacks = new CallbackOperations(store, clock, callbackPolicy);
   const reports = new RunReports(store, clock, scheduler, metrics);
   const delivery = new CallbackDelivery({ store, clock, guard, logger, metrics }, config.callbacks);
+  const notificationRules = new NotificationOperations(store, clock, channelRules(guard, config.notifications, config.callbacks.secrets));
+  const channels = new NotificationChannels(guard, config.notifications, config.callbacks.secrets);
   const server = await startApiServer(
-    { tasks: taskService(tasks, callbacks, clock), workers: workerService(dispatcher, reports, clock) },
+    {
+      tasks: taskService(tasks, callbacks, clock),
+      workers: workerService(dispatcher, reports, clock),
+      notifications: notificationService(notificationRules),
+    },
     { host: config.host, port: config.port, logger, metrics },
   );
+  const publicUrl = config.notifications.publicUrl ?? `http://${config.host}:${server.port}`;
+  const notifier = new Notifier({ store, clock, channels, logger, metrics }, { ...config.notifications, publicUrl });
   const started = scheduler.start().catch((e) => logger.error({ err: e }, "scheduler failed to start"));
   delivery.start();
+  notifier.start();
   logger.info({ port: server.port }, "control plane listening");
   return {
     port: server.port,
@@ -80,6 +94,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
       await scheduler.stop();
       await started;
       await delivery.stop();
+      await notifier.stop();
       await server.close();
       await leadership.close();
       await store.close();

@@ -8,6 +8,7 @@ import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_taskplane_v1_task_service, TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import { file_taskplane_v1_worker_service, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
+import { file_taskplane_v1_notification_service, NotificationService } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
 import type { Logger } from "pino";
 import { errorInterceptor, metricsInterceptor, tracingInterceptor, validationInterceptor } from "./api/interceptors.js";
 import type { Metrics } from "./telemetry/metrics.js";
@@ -19,13 +20,18 @@ export interface ApiServer {
 }
 
 export async function startApiServer(
-  services: { tasks: ServiceImpl<typeof TaskService>; workers: ServiceImpl<typeof WorkerService> },
+  services: {
+    tasks: ServiceImpl<typeof TaskService>;
+    workers: ServiceImpl<typeof WorkerService>;
+    notifications: ServiceImpl<typeof NotificationService>;
+  },
   options: { host: string; port: number; logger: Logger; metrics: Metrics },
 ): Promise<ApiServer> {
   const routes = (router: ConnectRouter) => {
     router.service(TaskService, services.tasks);
     router.service(WorkerService, services.workers);
-    reflectionRoutes([file_taskplane_v1_task_service, file_taskplane_v1_worker_service])(router);
+    router.service(NotificationService, services.notifications);
+    reflectionRoutes([file_taskplane_v1_task_service, file_taskplane_v1_worker_service, file_taskplane_v1_notification_service])(router);
   };
   const rpc = connectNodeAdapter({
     routes,

@@ -1,5 +1,5 @@
 // The public surface of @taskplane/sdk.
-export { TaskplaneClient, type CallbackInit, type ListRunsFilter, type ListTasksFilter, type TaskSpecInit } from "./client/taskplane-client.js";
+export { TaskplaneClient, type CallbackInit, type NotificationRuleInit, type ListRunsFilter, type ListTasksFilter, type TaskSpecInit } from "./client/taskplane-client.js";
 export { verifyWebhook, WebhookSignatureError, type WebhookEvent } from "./webhooks/verify-webhook.js";
 export { schedules, duration, type ScheduleInit, type RecurringOptions, type CronOptions } from "./client/schedules.js";
 export { createTransport, retryInterceptor, RETRYABLE_CODES, type ConnectionOptions, type RetryOptions } from "./client/transport.js";
@@ -37,3 +37,4 @@ export {
   type Run,
   type FireTime,
 } from "@taskplane/proto/taskplane/v1/task_pb.js";
+export { NotificationEvent, type NotificationRule } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";

@@ -2,7 +2,6 @@
 // POST each, record the attempt and what follows it. At least once: a replica dying mid-send
 // leaves its claim to expire and another replica sends again, with the same webhook-id.
 import type { Logger } from "pino";
-import { Webhook } from "standardwebhooks";
 import type { Clock } from "../domain/clock.js";
 import type { DueDelivery, Store } from "../store/store.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -12,6 +11,7 @@ import { callbackEventBody, EVENT_TYPES } from "./callback-event.js";
 import type { CallbackSettings } from "./callback-settings.js";
 import { deliveryOutcome, type PostResult } from "./delivery-outcome.js";
 import { postWebhook } from "./webhook-post.js";
+import { signatureHeaders } from "./webhook-signature.js";
 
 export interface CallbackDeliveryDeps {
   store: Store;
@@ -105,7 +105,8 @@ export class CallbackDelivery {
     try {
       const url = this.deps.guard.checkUrl(due.delivery.url);
       const address = await this.deps.guard.resolve(url);
-      const headers = this.signedHeaders(due, body);
+      const secrets = due.taskSecrets.length ? due.taskSecrets : this.settings.secrets;
+      const headers = signatureHeaders(due.delivery.id, body, secrets, this.deps.clock.now());
       const traceparent = activeTraceparent();
       return await postWebhook(url, address, traceparent ? { ...headers, traceparent } : headers, body, this.settings.timeoutMs);
     } catch (e) {
@@ -114,15 +115,4 @@ export class CallbackDelivery {
     }
   }
 
-  /** Standard Webhooks headers, with one signature per secret so receivers on either side of a rotation verify. */
-  private signedHeaders(due: DueDelivery, body: string): Record<string, string> {
-    const id = due.delivery.id;
-    const secrets = due.taskSecrets.length ? due.taskSecrets : this.settings.secrets;
-    const timestamp = this.deps.clock.now();
-    return {
-      "webhook-id": id,
-      "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
-      "webhook-signature": secrets.map((s) => new Webhook(s).sign(id, timestamp, body)).join(" "),
-    };
-  }
 }

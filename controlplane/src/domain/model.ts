@@ -197,3 +197,38 @@ export interface Delivery {
   nextAttemptTime?: Date;
   createTime: Date;
 }
+
+export const NOTIFICATION_EVENTS = ["ATTEMPT_FAILED", "RETRIES_EXHAUSTED", "RUN_SUCCEEDED", "RUN_LATE"] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+export type NotificationChannel = { kind: "slack"; webhookUrl: string } | { kind: "email"; to: string[] } | { kind: "webhook"; url: string };
+
+/** Who hears about what: a task's or a queue's runs, some events, one channel, grouped per window. */
+export interface NotificationRuleSpec {
+  taskId?: string;
+  queue?: string;
+  events: NotificationEvent[];
+  channel: NotificationChannel;
+  /** For RUN_LATE: how late a start must be. */
+  lateAfterMs: number;
+  /** At most one message per window. */
+  groupWindowMs: number;
+}
+
+export interface NotificationRule extends NotificationRuleSpec {
+  id: string;
+  createTime: Date;
+  lastSentTime?: Date;
+  lastError?: string;
+}
+
+/** One event a rule caught. */
+export interface NotificationRecord {
+  event: NotificationEvent;
+  taskId: string;
+  taskType: string;
+  runId: string;
+  attempt: number;
+  detail?: string;
+  time: Date;
+}

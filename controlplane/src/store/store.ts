@@ -7,6 +7,8 @@ import type {
   Delivery,
   DeliveryAttempt,
   DeliveryState,
+  NotificationRecord,
+  NotificationRule,
   LogEntry,
   OverlapPolicy,
   Page,
@@ -169,6 +171,16 @@ export interface ClusterStats {
   activeWorkers: number;
 }
 
+/** A rule whose window is open, with the events it has not sent yet. */
+export interface DueNotification {
+  rule: NotificationRule;
+  /** The oldest unsent events, up to the claim's limit. */
+  events: NotificationRecord[];
+  /** All unsent events, and the newest one's id, which the send covers. */
+  total: number;
+  throughId: string;
+}
+
 /** A scheduler write refused because a newer leader's fencing token is in force. */
 export class FencedWriteError extends Error {
   constructor(
@@ -248,6 +260,16 @@ export interface Store {
   listDeliveries(filter: DeliveryFilter, pageSize: number, pageToken: string): Promise<Page<Delivery>>;
   /** Makes a delivery due now, with a fresh retry window. */
   redeliver(deliveryId: string, now: Date, maxAgeMs: number): Promise<Delivery | undefined>;
+
+  // Notifications
+  /** Stores a rule and marks the unfinished runs it watches. */
+  createNotificationRule(rule: NotificationRule): Promise<void>;
+  listNotificationRules(filter: { taskId?: string; queue?: string }): Promise<NotificationRule[]>;
+  deleteNotificationRule(ruleId: string): Promise<boolean>;
+  /** Claims rules with unsent events whose group window has passed, stamping them sent at `now`. */
+  claimDueNotifications(now: Date, limit: number, eventsPerMessage: number): Promise<DueNotification[]>;
+  /** Marks a claim's events sent, or records why the message failed (they go in the next window). */
+  finishNotification(ruleId: string, throughId: string, error: string | undefined, now: Date): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import type { ClusterStats } from "../store/store.js";
 
 // From 1 ms (on time) to a minute (a scheduler that was down).
 const LATENESS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const UNFINISHED_STATES = ["SCHEDULED", "QUEUED", "RUNNING", "RETRYING"];
 const NO_STATS: ClusterStats = { runsByState: [], queueDepth: [], activeWorkers: 0 };
 /** Scrapes within this long reuse the last read of the store. */
 const STATS_TTL_MS = 5_000;
@@ -35,6 +36,10 @@ export class Metrics {
 
   constructor(readCluster: () => Promise<ClusterStats>) {
     collectDefaultMetrics({ register: this.registry, prefix: "taskplane_" });
+    // Known label values start at 0, so the first increment is a visible change (rate() and
+    // increase() cannot see a series' first sample).
+    for (const outcome of ["succeeded", "failed", "timed_out"]) this.attempts.inc({ outcome }, 0);
+    for (const outcome of ["succeeded", "retrying", "failed", "stopped"]) this.callbackDeliveries.inc({ outcome }, 0);
     const cached = () => {
       // A store that cannot be read leaves the cluster gauges empty rather than failing the scrape.
       if (!this.stats || Date.now() - this.stats.at > STATS_TTL_MS) this.stats = { at: Date.now(), value: readCluster().catch(() => NO_STATS) };
@@ -46,7 +51,7 @@ export class Metrics {
       labelNames: ["state"],
       ...this.with,
       async collect() {
-        this.reset();
+        for (const state of UNFINISHED_STATES) this.set({ state }, 0);
         for (const { state, count } of (await cached()).runsByState) this.set({ state }, count);
       },
     });

@@ -1,5 +1,6 @@
 // OpenTelemetry: a tracer provider exporting over OTLP/HTTP (or nothing), W3C propagation, and
 // helpers to carry a run's trace through Postgres as a traceparent string.
+import { hostname } from "node:os";
 import { context, propagation, trace, type Span } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -26,7 +27,12 @@ export function setupTracing(options: TracingOptions): () => Promise<void> {
   if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
   if (options.otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint })));
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ "service.name": options.serviceName ?? "taskplane" }),
+    // OTEL_SERVICE_NAME wins, as the spec says; the instance tells replicas apart.
+    resource: resourceFromAttributes({
+      "service.name": process.env.OTEL_SERVICE_NAME ?? options.serviceName ?? "taskplane",
+      "service.instance.id": `${hostname()}:${process.pid}`,
+      "host.name": hostname(),
+    }),
     spanProcessors: processors,
   });
   provider.register();

@@ -4,12 +4,14 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import type { CallbackSchema, DeliveryState, OverlapPolicy, RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
+import { NotificationService, type NotificationRuleSpecSchema } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
 import type { PayloadData } from "../payload.js";
 import type { ScheduleInit } from "./schedules.js";
 import { createTransport, type ConnectionOptions } from "./transport.js";
 
 export type TaskSpecInit = MessageInitShape<typeof TaskSpecSchema>;
 export type CallbackInit = MessageInitShape<typeof CallbackSchema>;
+export type NotificationRuleInit = MessageInitShape<typeof NotificationRuleSpecSchema>;
 
 export interface ListTasksFilter {
   state?: TaskState;
@@ -36,9 +38,12 @@ export interface ListRunsFilter {
 export class TaskplaneClient {
   /** The generated client, for anything the helpers do not cover. */
   readonly service: Client<typeof TaskService>;
+  readonly notificationService: Client<typeof NotificationService>;
 
   constructor(options: ConnectionOptions) {
-    this.service = createClient(TaskService, createTransport(options));
+    const transport = createTransport(options);
+    this.service = createClient(TaskService, transport);
+    this.notificationService = createClient(NotificationService, transport);
   }
 
   /** Creates a task and its first run; with an idempotency key already used, returns the first task (`existing`). */
@@ -136,5 +141,24 @@ export class TaskplaneClient {
   /** Sends a callback event again now, with the same webhook-id. */
   async redeliver(deliveryId: string) {
     return (await this.service.redeliverCallback({ deliveryId })).delivery!;
+  }
+
+  /**
+   * Tells people about a task's or a queue's runs on Slack, by email or by webhook, at most one
+   * message per group window.
+   * @example
+   * await client.createNotificationRule({ scope: { case: "queue", value: "billing" },
+   *   events: [NotificationEvent.RETRIES_EXHAUSTED], channel: { case: "email", value: { to: ["oncall@example.com"] } } });
+   */
+  async createNotificationRule(rule: NotificationRuleInit) {
+    return (await this.notificationService.createNotificationRule({ rule })).rule!;
+  }
+
+  async notificationRules(filter: { taskId?: string; queue?: string } = {}) {
+    return (await this.notificationService.listNotificationRules(filter)).rules;
+  }
+
+  async deleteNotificationRule(ruleId: string): Promise<void> {
+    await this.notificationService.deleteNotificationRule({ ruleId });
   }
 }

@@ -1,7 +1,7 @@
 // The Postgres Store: composes the per-operation SQL functions into the Store's operations,
 // each one transaction where it changes more than one row.
 import type pg from "pg";
-import type { Callback, Task } from "../../domain/model.js";
+import type { Callback, NotificationRule, Task } from "../../domain/model.js";
 import type {
   AttemptFailure,
   AttemptSuccess,
@@ -17,6 +17,7 @@ import type {
 } from "../store.js";
 import { createPool, inTransaction } from "./db.js";
 import * as deliveries from "./delivery-queries.js";
+import * as notifications from "./notification-queries.js";
 import * as runs from "./run-queries.js";
 import * as tasks from "./task-queries.js";
 import * as workers from "./worker-queries.js";
@@ -244,6 +245,26 @@ export class PgStore implements Store {
 
   redeliver(deliveryId: string, now: Date, maxAgeMs: number) {
     return deliveries.redeliver(this.pool, deliveryId, now, maxAgeMs);
+  }
+
+  createNotificationRule(rule: NotificationRule) {
+    return inTransaction(this.pool, (db) => notifications.insertNotificationRule(db, rule));
+  }
+
+  listNotificationRules(filter: { taskId?: string; queue?: string }) {
+    return notifications.selectNotificationRules(this.pool, filter);
+  }
+
+  deleteNotificationRule(ruleId: string) {
+    return notifications.deleteNotificationRule(this.pool, ruleId);
+  }
+
+  claimDueNotifications(now: Date, limit: number, eventsPerMessage: number) {
+    return notifications.claimDueNotifications(this.pool, now, limit, eventsPerMessage);
+  }
+
+  finishNotification(ruleId: string, throughId: string, error: string | undefined, now: Date) {
+    return notifications.finishNotification(this.pool, ruleId, throughId, error, now);
   }
 
   async close() {

@@ -50,13 +50,14 @@ async function writeRuns(db: Queryable, runs: NewRun[], now: Date, onConflict: s
   if (runs.length === 0) return [];
   const { rows } = await db.query<{ id: string; created: boolean }>(
     `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent,
-                       payload_override, reason, overlap_policy, fire_time, end_time, fence_token, callback)
+                       payload_override, reason, overlap_policy, fire_time, end_time, fence_token, callback, notify)
      SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time,
             COALESCE(u.due_time, u.scheduled_time), u.max_attempts,
             u.traceparent, u.payload_override, u.reason, u.overlap_policy,
             CASE WHEN u.state = 'QUEUED' THEN $13::timestamptz END, CASE WHEN u.state = 'SKIPPED' THEN $13::timestamptz END,
             NULLIF(current_setting('taskplane.fence', true), '')::bigint,
-            EXISTS (SELECT 1 FROM tasks t WHERE t.id = u.task_id AND t.callback IS NOT NULL)
+            EXISTS (SELECT 1 FROM tasks t WHERE t.id = u.task_id AND t.callback IS NOT NULL),
+            EXISTS (SELECT 1 FROM notification_rules n WHERE n.task_id = u.task_id OR n.queue = u.queue)
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[],
                    $10::bytea[], $11::text[], $12::text[], $14::timestamptz[], $15::text[])
          AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason,
