@@ -8,6 +8,7 @@ import { loadConfig, type Config, type ConfigFlags } from "./config.js";
 import { startControlPlane } from "./control-plane.js";
 import { createPool } from "./store/pg/db.js";
 import { migrate } from "./store/migrate.js";
+import { createLogger } from "./telemetry/logger.js";
 import { setupTracing } from "./telemetry/tracing.js";
 
 const program = new Command("taskplane").description("Taskplane: a distributed task scheduler");
@@ -25,7 +26,7 @@ serverFlags(program.command("dev"))
   .option("--data-dir <dir>", "where the embedded Postgres keeps its data (TASKPLANE_DATA_DIR)")
   .action(async (flags: ConfigFlags) => {
     const config = loadConfig(flags);
-    const logger = pino({ level: config.logLevel });
+    const logger = createLogger(config.logLevel);
     logger.info({ dataDir: config.dataDir }, "starting embedded Postgres");
     const { startEmbeddedPostgres } = await import("./store/embedded-postgres.js");
     const db = await startEmbeddedPostgres(config.dataDir);
@@ -39,7 +40,7 @@ serverFlags(program.command("serve"))
   .option("--nats <servers>", "comma-separated NATS servers for dispatch over JetStream across replicas (TASKPLANE_NATS_SERVERS)")
   .action(async (flags: ConfigFlags) => {
     const config = loadConfig(flags);
-    await run(config, pino({ level: config.logLevel }), async () => {}, false);
+    await run(config, createLogger(config.logLevel), async () => {}, false);
   });
 
 program

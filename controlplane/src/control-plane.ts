@@ -1,6 +1,6 @@
 // Wiring: store, queue, scheduler, dispatch and API for one control-plane process.
 import { hostname } from "node:os";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import { notificationService } from "./api/notification-service.js";
 import { taskService } from "./api/task-service.js";
 import { AddressGuard } from "./callbacks/address-guard.js";
@@ -26,6 +26,7 @@ import { TaskOperations } from "./domain/task-operations.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { startApiServer } from "./server.js";
 import { PgStore } from "./store/pg/pg-store.js";
+import { createLogger } from "./telemetry/logger.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { tracedStore } from "./telemetry/traced-store.js";
 import { tracingEnabled } from "./telemetry/tracing.js";
@@ -54,7 +55,7 @@ function leadershipFor(config: Config, logger: Logger): Leadership {
 
 export async function startControlPlane(config: Config, deps: ControlPlaneDeps = {}): Promise<ControlPlane> {
   if (!config.databaseUrl) throw new Error("no database URL: pass --database or set TASKPLANE_DATABASE_URL");
-  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? systemClock;
   const pgStore = await PgStore.open({ url: config.databaseUrl });
   const store = tracingEnabled() ? tracedStore(pgStore) : pgStore;
@@ -64,12 +65,12 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const leadership = deps.leadership ?? leadershipFor(config, logger);
   const metrics = new Metrics(() => store.clusterStats());
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger, metrics }, config.scheduler);
-  const dispatcher = new Dispatcher(queue, store, clock, metrics);
+  const dispatcher = new Dispatcher(queue, store, clock, metrics, logger);
   const guard = new AddressGuard(config.callbacks.allowedNetworks);
   const callbackPolicy = callbackRules(guard, config.callbacks);
   const tasks = new TaskOperations(store, clock, scheduler, callbackPolicy, metrics);
   const callbacks = new CallbackOperations(store, clock, callbackPolicy);
-  const reports = new RunReports(store, clock, scheduler, metrics);
+  const reports = new RunReports(store, clock, scheduler, metrics, logger);
   const delivery = new CallbackDelivery({ store, clock, guard, logger, metrics }, config.callbacks);
   const notificationRules = new NotificationOperations(store, clock, channelRules(guard, config.notifications, config.callbacks.secrets));
   const channels = new NotificationChannels(guard, config.notifications, config.callbacks.secrets);

@@ -5,6 +5,8 @@ import { UnavailableError } from "../domain/errors.js";
 import type { Assignment } from "../domain/model.js";
 import type { Store } from "../store/store.js";
 import type { RunQueue } from "./run-queue.js";
+import type { Logger } from "pino";
+import { runFields } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import { recordRunStep } from "../telemetry/tracing.js";
 
@@ -24,6 +26,7 @@ export class Dispatcher {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly logger: Logger,
   ) {}
 
   /**
@@ -51,7 +54,9 @@ export class Dispatcher {
       // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
       const position = new Map(ids.map((id, i) => [id, i]));
       for (const r of runs) this.metrics.startLateness.observe(Math.max(0, startAt - r.dueTime.getTime()) / 1000);
+      const debug = this.logger.isLevelEnabled("debug");
       for (const a of claimed) {
+        if (debug) this.logger.debug({ ...runFields(a), workerId: request.workerId, startTime: new Date(startAt) }, "attempt started");
         recordRunStep("run.dispatch", a.traceparent, { "taskplane.run_id": a.runId, "taskplane.attempt": a.attempt, "taskplane.worker_id": request.workerId });
       }
       const response = encode(claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!));

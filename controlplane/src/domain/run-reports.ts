@@ -6,6 +6,8 @@ import type { DueNotifier } from "./due-notifier.js";
 import { FailedPreconditionError, NotFoundError } from "./errors.js";
 import { decideAfterFailure } from "./failure-decision.js";
 import type { Payload, RunError } from "./model.js";
+import type { Logger } from "pino";
+import { runFields } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import { recordRunStep } from "../telemetry/tracing.js";
 
@@ -19,6 +21,7 @@ export class RunReports {
     private readonly clock: Clock,
     private readonly due: DueNotifier,
     private readonly metrics: Metrics,
+    private readonly logger: Logger,
   ) {
     this.decide = decideAfterFailure(clock);
   }
@@ -54,8 +57,10 @@ export class RunReports {
     let s = 0;
     let f = 0;
     const outcomes = reports.map((r) => ("error" in r ? failed[f++]! : succeeded[s++]!));
+    const debug = this.logger.isLevelEnabled("debug");
     outcomes.forEach((o, i) => {
       const r = reports[i]!;
+      if (debug) this.logger.debug({ ...runFields({ ...r, traceparent: o.ok ? o.traceparent : undefined }), outcome: "error" in r ? "failed" : "succeeded", accepted: o.ok, willRetry: o.ok && o.willRetry }, "attempt reported");
       if (!o.ok) return;
       this.metrics.attempts.inc({ outcome: "error" in r ? "failed" : "succeeded" });
       if (o.willRetry) this.metrics.retries.inc();
@@ -74,6 +79,6 @@ function refusalError(runId: string, attempt: number, refusal: "not_found" | "st
   return refusal === "not_found"
     ? new NotFoundError(`run ${runId} not found`)
     : new FailedPreconditionError(
-        `attempt ${attempt} of run ${runId} is no longer current (it timed out, was cancelled or already reported); drop its result`,
+        `attempt ${attempt} of run ${runId} is no longer current (it timed out, or was already reported); drop its result`,
       );
 }

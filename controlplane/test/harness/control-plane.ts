@@ -1,7 +1,7 @@
 // Starts a control plane on a free port against a fresh database, with clients and workers
 // that talk to it over real gRPC.
 import { inject } from "vitest";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { TaskplaneClient, Worker, type WorkerOptions } from "@taskplane/sdk";
 import { loadConfig, type Config } from "../../src/config.js";
 import { startControlPlane, type ControlPlane } from "../../src/control-plane.js";
@@ -28,6 +28,8 @@ export interface TestControlPlaneOptions {
   /** An existing database instead, e.g. to run a second replica on it. */
   databaseUrl?: string;
   config?: Partial<Config>;
+  /** Where the control plane logs [silent, or TASKPLANE_TEST_LOG's level]. */
+  logger?: Logger;
 }
 
 export async function startTestControlPlane(
@@ -37,7 +39,7 @@ export async function startTestControlPlane(
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase(options.serverUrl ?? inject("pgUrl")));
   const config: Config = { ...loadConfig({ port: 0 }, {}), databaseUrl, ...options.config };
   config.scheduler = { ...config.scheduler, sweepIntervalMs: 100, ...overrides };
-  const logger = pino({ level: process.env.TASKPLANE_TEST_LOG ?? "silent" });
+  const logger = options.logger ?? pino({ level: process.env.TASKPLANE_TEST_LOG ?? "silent" });
   const workers: Worker[] = [];
   const env: TestControlPlane = {
     plane: await startControlPlane(config, { logger }),
