@@ -84,5 +84,10 @@ describe("tracing", () => {
     expect(new Set(traces).size).toBe(traces.length);
     const later = runs.find((r) => spansOf(r.traceparent.split("-")[1]!).some((s) => s.name === "run.scheduled"));
     expect(later, "a run created by the scheduler starts with a run.scheduled span").toBeDefined();
+    // Each fire's trace links to the one before, back to the CreateTask call's trace.
+    const scheduled = exporter.getFinishedSpans().filter((s) => s.name === "run.scheduled" && s.attributes["taskplane.task_id"] === task!.id);
+    const linked = new Set(scheduled.flatMap((s) => s.links.map((l) => l.context.traceId)));
+    const createTrace = exporter.getFinishedSpans().find((s) => s.name === "taskplane.v1.TaskService/CreateTask" && linked.has(s.spanContext().traceId));
+    expect(createTrace, "the first scheduled fire links to the trace of the call that created the task").toBeDefined();
   });
 });

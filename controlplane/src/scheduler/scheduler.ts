@@ -272,8 +272,9 @@ export class Scheduler implements DueNotifier {
       const plan = planFires(batch, busy, now, { misfireMs: this.options.misfireMs });
       // Runs go to workers before their fire is written, so check the lease is held right now.
       if (!this.term!.held()) return this.stepDown(new Error("the leadership lease is not known to be held"));
+      const previousTrace = new Map(batch.map((r) => [r.taskId, r.traceparent]));
       for (const next of plan.next) {
-        next.traceparent ??= newRunTrace({ "taskplane.task_id": next.taskId, "taskplane.run_id": next.id });
+        next.traceparent ??= newRunTrace({ "taskplane.task_id": next.taskId, "taskplane.run_id": next.id }, previousTrace.get(next.taskId));
       }
       // Hand runs to workers first: a claim accepts SCHEDULED and RETRYING runs, so writing the
       // plan (QUEUED, next fires, task updates) stays off the path from due time to worker.

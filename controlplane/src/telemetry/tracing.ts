@@ -67,9 +67,14 @@ export function recordRunStep(
   tracer().startSpan(name, { attributes, startTime }, parent).end();
 }
 
-/** Starts the trace of a run the scheduler creates (a recurring schedule's next fire) and returns its traceparent. */
-export function newRunTrace(attributes: Record<string, string | number>): string | undefined {
-  const span = tracer().startSpan("run.scheduled", { attributes, root: true });
+/**
+ * Starts the trace of a run the scheduler creates (a recurring schedule's next fire) and returns
+ * its traceparent. A trace per fire keeps traces bounded; the link to the previous fire's trace
+ * leads back, fire by fire, to the call that created the task.
+ */
+export function newRunTrace(attributes: Record<string, string | number>, previousTraceparent?: string): string | undefined {
+  const previous = previousTraceparent && trace.getSpanContext(propagation.extract(context.active(), { traceparent: previousTraceparent }));
+  const span = tracer().startSpan("run.scheduled", { attributes, root: true, links: previous ? [{ context: previous }] : [] });
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), span), carrier);
   span.end();
