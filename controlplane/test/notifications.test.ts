@@ -92,7 +92,8 @@ describe("notifications", () => {
     await tp.client.createNotificationRule({ scope: { case: "queue", value: "late" }, events: [NotificationEvent.RUN_LATE], lateAfter: seconds(0.3), channel: slack("/late") });
     const { firstRun } = await tp.client.createTask({ type: "ok", queue: "late" });
     // No worker polls this queue until the run is well past due.
-    await eventually(async () => Date.now(), (now) => now > Number(firstRun!.scheduledTime!.seconds) * 1000 + 600);
+    const due = Number(firstRun!.scheduledTime!.seconds) * 1000 + firstRun!.scheduledTime!.nanos / 1e6;
+    await eventually(async () => Date.now(), (now) => now > due + 600);
     tp.worker({ queue: "late", handlers: { ok: async () => "fine" } });
     const [late] = await eventually(async () => posts("/late"), (p) => p.length === 1);
     expect(JSON.parse(late!.body).text).toMatch(new RegExp(`${firstRun!.id} attempt 1 started late: started \\d+ ms after it was due`));
