@@ -1,4 +1,7 @@
 // Environment and flags -> one typed Config. Flags win over TASKPLANE_* environment variables.
+import { readFileSync } from "node:fs";
+import { DEFAULT_ALGORITHMS, type AuthSettings } from "./auth/auth-settings.js";
+import { DEFAULT_LIMIT_SETTINGS, type LimitSettings } from "./limits/limit-settings.js";
 import { DEFAULT_CALLBACK_SETTINGS, SECRET_PATTERN, type CallbackSettings } from "./callbacks/callback-settings.js";
 import { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from "./notifications/notification-settings.js";
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from "./scheduler/scheduler.js";
@@ -23,6 +26,9 @@ export interface Config {
   scheduler: SchedulerOptions;
   callbacks: CallbackSettings;
   notifications: NotificationSettings;
+  /** Bearer-token authentication; unset means every caller may do everything (dev, tests). */
+  auth?: AuthSettings;
+  limits: LimitSettings;
   /** Seconds SIGTERM waits for in-flight work before closing. */
   shutdownGraceMs: number;
 }
@@ -57,6 +63,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logLevel: flags.logLevel ?? env.TASKPLANE_LOG_LEVEL ?? "info",
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS },
     callbacks: callbackSettings(flags, env),
+    auth: authSettings(env),
+    limits: DEFAULT_LIMIT_SETTINGS,
     notifications: {
       ...DEFAULT_NOTIFICATION_SETTINGS,
       smtpUrl: env.TASKPLANE_SMTP_URL,
@@ -78,5 +86,24 @@ function callbackSettings(flags: ConfigFlags, env: NodeJS.ProcessEnv): CallbackS
     secrets,
     allowedNetworks: list(flags.callbackAllow ?? env.TASKPLANE_CALLBACK_ALLOW) ?? [],
     maxAgeMs: maxAgeSeconds * 1000,
+  };
+}
+
+/** Authentication is on when an issuer is configured; then its audience and keys are required. */
+function authSettings(env: NodeJS.ProcessEnv): AuthSettings | undefined {
+  const issuer = env.TASKPLANE_AUTH_ISSUER;
+  if (!issuer) return undefined;
+  const audience = env.TASKPLANE_AUTH_AUDIENCE;
+  if (!audience) throw new Error("TASKPLANE_AUTH_AUDIENCE: required with TASKPLANE_AUTH_ISSUER");
+  const jwksFile = env.TASKPLANE_AUTH_JWKS_FILE;
+  const jwksUrl = env.TASKPLANE_AUTH_JWKS_URL;
+  if (!jwksFile === !jwksUrl) throw new Error("authentication needs exactly one of TASKPLANE_AUTH_JWKS_URL and TASKPLANE_AUTH_JWKS_FILE");
+  return {
+    issuer,
+    audience,
+    algorithms: list(env.TASKPLANE_AUTH_ALGORITHMS) ?? DEFAULT_ALGORITHMS,
+    jwksUrl,
+    jwks: jwksFile ? JSON.parse(readFileSync(jwksFile, "utf8")) : undefined,
+    clockToleranceSeconds: Number(env.TASKPLANE_AUTH_CLOCK_TOLERANCE_SECONDS ?? 30),
   };
 }

@@ -1,7 +1,9 @@
 // Wiring: store, queue, scheduler, dispatch and API for one control-plane process.
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import { authInterceptor } from "./api/auth-interceptor.js";
 import { notificationService } from "./api/notification-service.js";
+import { createTokenVerifier } from "./auth/token-verifier.js";
 import { taskService } from "./api/task-service.js";
 import { AddressGuard } from "./callbacks/address-guard.js";
 import { CallbackDelivery } from "./callbacks/callback-delivery.js";
@@ -65,7 +67,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const leadership = deps.leadership ?? leadershipFor(config, logger);
   const metrics = new Metrics(() => store.clusterStats());
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger, metrics }, config.scheduler);
-  const dispatcher = new Dispatcher(queue, store, clock, metrics, logger);
+  const dispatcher = new Dispatcher(queue, store, clock, metrics, logger, config.limits.pollsPerWorker);
   const guard = new AddressGuard(config.callbacks.allowedNetworks);
   const callbackPolicy = callbackRules(guard, config.callbacks);
   const tasks = new TaskOperations(store, clock, scheduler, callbackPolicy, metrics);
@@ -80,7 +82,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
       workers: workerService(dispatcher, reports, clock),
       notifications: notificationService(notificationRules),
     },
-    { host: config.host, port: config.port, logger, metrics },
+    { host: config.host, port: config.port, logger, metrics, auth: config.auth && authInterceptor(createTokenVerifier(config.auth), config.limits) },
   );
   const publicUrl = config.notifications.publicUrl ?? `http://${config.host}:${server.port}`;
   const notifier = new Notifier({ store, clock, channels, logger, metrics }, { ...config.notifications, publicUrl });

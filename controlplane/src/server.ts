@@ -4,7 +4,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_taskplane_v1_task_service, TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import { file_taskplane_v1_worker_service, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
@@ -25,7 +25,7 @@ export async function startApiServer(
     workers: ServiceImpl<typeof WorkerService>;
     notifications: ServiceImpl<typeof NotificationService>;
   },
-  options: { host: string; port: number; logger: Logger; metrics: Metrics },
+  options: { host: string; port: number; logger: Logger; metrics: Metrics; auth?: Interceptor },
 ): Promise<ApiServer> {
   const routes = (router: ConnectRouter) => {
     router.service(TaskService, services.tasks);
@@ -36,7 +36,14 @@ export async function startApiServer(
   const rpc = connectNodeAdapter({
     routes,
     // Outermost first: trace the call, count it by its final code, map errors, then validate.
-    interceptors: [tracingInterceptor, metricsInterceptor(options.metrics), errorInterceptor(options.logger), validationInterceptor],
+    // Authentication comes before validation, so an unauthenticated caller learns nothing of the rules.
+    interceptors: [
+      tracingInterceptor,
+      metricsInterceptor(options.metrics),
+      errorInterceptor(options.logger),
+      ...(options.auth ? [options.auth] : []),
+      validationInterceptor,
+    ],
     // Workers sit next to the control plane: gzip costs more CPU than it saves on the wire.
     acceptCompression: [],
   });

@@ -97,7 +97,7 @@ describe("taskplane serve", () => {
     const tp = await startTestControlPlane();
     await tp.stop();
     const bin = fileURLToPath(new URL("../bin/taskplane.js", import.meta.url));
-    const child = spawn(process.execPath, [bin, "serve", "--database", tp.databaseUrl, "--port", String(port), "--log-level", "warn"], {
+    const child = spawn(process.execPath, [bin, "serve", "--insecure-no-auth", "--database", tp.databaseUrl, "--port", String(port), "--log-level", "warn"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";

@@ -7,6 +7,8 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import grpc
+
 GEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen")
 if not os.path.isdir(os.path.join(GEN, "taskplane")):
     sys.exit(f"{GEN} is missing: run `bash {os.path.dirname(GEN)}/generate.sh` first")
@@ -28,6 +30,24 @@ def target(address: str) -> str:
         if address.startswith(scheme):
             address = address[len(scheme):]
     return address.rstrip("/")
+
+
+class _BearerToken(grpc.UnaryUnaryClientInterceptor):
+    """Sends `authorization: Bearer <token>` with every call, as the TypeScript SDK does."""
+
+    def __init__(self, token: str):
+        self._metadata = (("authorization", f"Bearer {token}"),)
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        metadata = tuple(client_call_details.metadata or ()) + self._metadata
+        return continuation(client_call_details._replace(metadata=metadata), request)
+
+
+def channel(address: str) -> grpc.Channel:
+    """A channel to the control plane, carrying TASKPLANE_TOKEN when it is set (`taskplane dev` prints one)."""
+    plain = grpc.insecure_channel(target(address))
+    token = os.environ.get("TASKPLANE_TOKEN")
+    return grpc.intercept_channel(plain, _BearerToken(token)) if token else plain
 
 
 def json_payload(value: Any) -> task_pb2.Payload:

@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for them [30]")
     args = parser.parse_args()
 
-    with grpc.insecure_channel(stubs.target(args.address)) as channel:
+    with stubs.channel(args.address) as channel:
         tasks = pb_grpc.TaskServiceStub(channel)
         task = create_task(tasks, args.cron, args.time_zone)
         print_upcoming_fires(tasks, task.id)

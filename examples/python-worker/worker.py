@@ -235,7 +235,7 @@ class Worker:
         self.poll_wait = poll_wait
         self.shutdown_grace = shutdown_grace
         self.state = "RUNNING"
-        self._channel = grpc.insecure_channel(stubs.target(address))
+        self._channel = stubs.channel(address)
         self._stub = pb_grpc.WorkerServiceStub(self._channel)
         self._running: set[_Attempt] = set()
         self._changed = threading.Condition()  # guards state, _running and _poll

@@ -1,7 +1,7 @@
 // Matches due runs to long-polling workers: takes runs from the queue, records the attempt in
 // the store (the run becomes RUNNING for that worker), and only then hands them out.
 import type { Clock } from "../domain/clock.js";
-import { UnavailableError } from "../domain/errors.js";
+import { ResourceExhaustedError, UnavailableError } from "../domain/errors.js";
 import type { Assignment } from "../domain/model.js";
 import type { Store } from "../store/store.js";
 import type { RunQueue } from "./run-queue.js";
@@ -20,6 +20,8 @@ export interface PollRequest {
 
 export class Dispatcher {
   private readonly stopping = new AbortController();
+  /** Polls waiting per worker id, against the cap. */
+  private readonly waiting = new Map<string, number>();
 
   constructor(
     private readonly queue: RunQueue,
@@ -27,6 +29,8 @@ export class Dispatcher {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    /** Long polls one worker id may have waiting at once. */
+    private readonly pollsPerWorker: number,
   ) {}
 
   /**
@@ -36,6 +40,21 @@ export class Dispatcher {
    */
   async poll<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
     if (this.stopping.signal.aborted) throw new UnavailableError("the server is shutting down; poll another replica");
+    const open = this.waiting.get(request.workerId) ?? 0;
+    if (open >= this.pollsPerWorker) {
+      throw new ResourceExhaustedError(`worker ${request.workerId} already has ${open} polls waiting; wait for one to return`, 1_000);
+    }
+    this.waiting.set(request.workerId, open + 1);
+    try {
+      return await this.pollOnce(request, signal, encode);
+    } finally {
+      const left = (this.waiting.get(request.workerId) ?? 1) - 1;
+      if (left > 0) this.waiting.set(request.workerId, left);
+      else this.waiting.delete(request.workerId);
+    }
+  }
+
+  private async pollOnce<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
     const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal]);
     const stopWait = this.metrics.pollWait.startTimer();
     this.metrics.pollsWaiting.inc();

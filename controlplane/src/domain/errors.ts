@@ -6,7 +6,10 @@ export type DomainErrorCode =
   | "invalid_argument"
   | "failed_precondition"
   | "already_exists"
-  | "unavailable";
+  | "unavailable"
+  | "unauthenticated"
+  | "permission_denied"
+  | "resource_exhausted";
 
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;
@@ -32,4 +35,25 @@ export class FailedPreconditionError extends DomainError {
 /** The server is shutting down or a dependency is down; the client should retry elsewhere or later. */
 export class UnavailableError extends DomainError {
   readonly code = "unavailable";
+}
+
+/** No valid credentials came with the request. */
+export class UnauthenticatedError extends DomainError {
+  readonly code = "unauthenticated";
+}
+
+/** The caller is known but may not do this. */
+export class PermissionDeniedError extends DomainError {
+  readonly code = "permission_denied";
+}
+
+/** The caller is over a limit; `retryAfterMs` says when to try again. */
+export class ResourceExhaustedError extends DomainError {
+  readonly code = "resource_exhausted";
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
 }

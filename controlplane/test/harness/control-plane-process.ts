@@ -45,7 +45,7 @@ export interface ControlPlaneProcessOptions {
 
 export async function startControlPlaneProcess(databaseUrl: string, options: ControlPlaneProcessOptions = {}): Promise<ControlPlaneProcess> {
   const port = await freePort();
-  const args = [BIN, "serve", "--database", databaseUrl, "--port", String(port), "--log-level", options.logLevel ?? "warn", ...(options.flags ?? [])];
+  const args = [BIN, "serve", "--insecure-no-auth", "--database", databaseUrl, "--port", String(port), "--log-level", options.logLevel ?? "warn", ...(options.flags ?? [])];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   liveChildren.add(child);
   const output: ProcessOutput = { lines: [], total: 0 };

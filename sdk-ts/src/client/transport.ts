@@ -23,10 +23,24 @@ export function retryInterceptor(options: RetryOptions = DEFAULT_RETRY): Interce
       } catch (e) {
         const err = ConnectError.from(e);
         if (req.stream || attempt >= options.maxAttempts || !RETRYABLE_CODES.includes(err.code) || req.signal.aborted) throw err;
-        const cap = Math.min(options.maxBackoffMs, options.initialBackoffMs * 2 ** (attempt - 1));
-        await new Promise((r) => setTimeout(r, Math.random() * cap));
+        await new Promise((r) => setTimeout(r, backoffMs(err, attempt, options)));
       }
     }
+  };
+}
+
+/** The server's retry-after hint when it gave one (a rate limit), else full-jitter exponential backoff. */
+function backoffMs(err: ConnectError, attempt: number, options: RetryOptions): number {
+  const hinted = Number(err.metadata.get("retry-after-ms") ?? NaN);
+  if (Number.isFinite(hinted)) return hinted;
+  return Math.random() * Math.min(options.maxBackoffMs, options.initialBackoffMs * 2 ** (attempt - 1));
+}
+
+/** Sends `authorization: Bearer <token>` with every call; the token is read per call, so it can rotate. */
+function bearerInterceptor(token: string | (() => string | Promise<string>)): Interceptor {
+  return (next) => async (req) => {
+    req.header.set("authorization", `Bearer ${typeof token === "function" ? await token() : token}`);
+    return next(req);
   };
 }
 
@@ -45,17 +59,21 @@ export interface ConnectionOptions {
    */
   address: string | string[];
   retry?: RetryOptions;
-  /** Extra interceptors, e.g. to add an authorization header. */
+  /** A bearer token, or a function returning the current one [TASKPLANE_TOKEN from the environment]. */
+  token?: string | (() => string | Promise<string>);
+  /** Extra interceptors. */
   interceptors?: Interceptor[];
 }
 
 export function createTransport(options: ConnectionOptions): Transport {
   const addresses = typeof options.address === "string" ? [options.address] : options.address;
   if (addresses.length === 0) throw new Error("createTransport: give at least one address");
+  const token = options.token ?? process.env.TASKPLANE_TOKEN;
+  const auth = token ? [bearerInterceptor(token)] : [];
   const transports = addresses.map((baseUrl) =>
     createGrpcTransport({
       baseUrl,
-      interceptors: [traceContextInterceptor, retryInterceptor(options.retry), ...(options.interceptors ?? [])],
+      interceptors: [traceContextInterceptor, retryInterceptor(options.retry), ...auth, ...(options.interceptors ?? [])],
     }),
   );
   return transports.length === 1 ? transports[0]! : failoverTransport(transports);

@@ -1,0 +1,46 @@
+// Authentication, authorization and rate limits for every call but reflection, in one interceptor: the bearer
+// token must verify, the method's permission must be granted by one of its roles, a worker may
+// poll only its queues, and each principal has a token bucket per class of methods.
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { grants, permissionFor, type Permission } from "../auth/permissions.js";
+import { mayUse, type Principal } from "../auth/principal.js";
+import type { TokenVerifier } from "../auth/token-verifier.js";
+import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError } from "../domain/errors.js";
+import type { LimitSettings, MethodClass } from "../limits/limit-settings.js";
+import { TokenBuckets } from "../limits/token-buckets.js";
+
+/** The caller, for handlers that check namespaces; undefined when authentication is off. */
+export const principalKey = createContextKey<Principal | undefined>(undefined);
+
+const CLASS_OF: Record<Permission, MethodClass> = {
+  "tasks.read": "read",
+  discover: "read",
+  "tasks.create": "write",
+  "tasks.operate": "write",
+  "notifications.manage": "write",
+  work: "work",
+};
+
+export function authInterceptor(verify: TokenVerifier, limits: LimitSettings): Interceptor {
+  const buckets = Object.fromEntries(Object.entries(limits.rates).map(([c, rate]) => [c, new TokenBuckets(rate)])) as Record<MethodClass, TokenBuckets>;
+  return (next) => async (req) => {
+    const procedure = `${req.service.typeName}/${req.method.name}`;
+    const permission = permissionFor(procedure);
+    // Reflection shows only the public contract (it is in the repository); tools list methods before they have a token.
+    if (permission === "discover") return next(req);
+    const token = /^Bearer\s+(\S+)$/i.exec(req.header.get("authorization") ?? "")?.[1];
+    if (!token) throw new UnauthenticatedError("no bearer token: send `authorization: Bearer <token>`");
+    const principal = await verify(token);
+    if (!permission || !grants(principal.roles, permission)) {
+      throw new PermissionDeniedError(`${principal.subject} may not call ${req.method.name}: roles [${principal.roles.join(", ")}] lack ${permission ?? "any grant for it"}`);
+    }
+    if (procedure === "taskplane.v1.WorkerService/PollTasks" && !req.stream) {
+      const queue = (req.message as { queue?: string }).queue || "default";
+      if (!mayUse(principal.queues, queue)) throw new PermissionDeniedError(`${principal.subject} may not poll queue ${queue}`);
+    }
+    const wait = buckets[CLASS_OF[permission]].take(`${principal.subject}/${CLASS_OF[permission]}`, Date.now());
+    if (wait > 0) throw new ResourceExhaustedError(`${principal.subject} is over its ${CLASS_OF[permission]} rate; retry in ${wait} ms`, wait);
+    req.contextValues.set(principalKey, principal);
+    return next(req);
+  };
+}
