@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_ALGORITHMS, type AuthSettings } from "./auth/auth-settings.js";
 import { DEFAULT_LIMIT_SETTINGS, type LimitSettings } from "./limits/limit-settings.js";
+import type { TlsSettings } from "./server.js";
 import { DEFAULT_CALLBACK_SETTINGS, SECRET_PATTERN, type CallbackSettings } from "./callbacks/callback-settings.js";
 import { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from "./notifications/notification-settings.js";
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from "./scheduler/scheduler.js";
@@ -29,6 +30,8 @@ export interface Config {
   /** Bearer-token authentication; unset means every caller may do everything (dev, tests). */
   auth?: AuthSettings;
   limits: LimitSettings;
+  /** Serve TLS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate; unset serves plaintext (h2c). */
+  tls?: TlsSettings;
   /** Seconds SIGTERM waits for in-flight work before closing. */
   shutdownGraceMs: number;
 }
@@ -65,6 +68,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     callbacks: callbackSettings(flags, env),
     auth: authSettings(env),
     limits: DEFAULT_LIMIT_SETTINGS,
+    tls: tlsSettings(env),
     notifications: {
       ...DEFAULT_NOTIFICATION_SETTINGS,
       smtpUrl: env.TASKPLANE_SMTP_URL,
@@ -105,5 +109,26 @@ function authSettings(env: NodeJS.ProcessEnv): AuthSettings | undefined {
     jwksUrl,
     jwks: jwksFile ? JSON.parse(readFileSync(jwksFile, "utf8")) : undefined,
     clockToleranceSeconds: Number(env.TASKPLANE_AUTH_CLOCK_TOLERANCE_SECONDS ?? 30),
+  };
+}
+
+/** TLS is on when a certificate is given; its key is then required, and a client CA turns on mTLS. */
+function tlsSettings(env: NodeJS.ProcessEnv): TlsSettings | undefined {
+  const certFile = env.TASKPLANE_TLS_CERT_FILE;
+  if (!certFile) return undefined;
+  const keyFile = env.TASKPLANE_TLS_KEY_FILE;
+  if (!keyFile) throw new Error("TASKPLANE_TLS_KEY_FILE: required with TASKPLANE_TLS_CERT_FILE");
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`${name}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  };
+  const caFile = env.TASKPLANE_TLS_CLIENT_CA_FILE;
+  return {
+    cert: read("TASKPLANE_TLS_CERT_FILE", certFile),
+    key: read("TASKPLANE_TLS_KEY_FILE", keyFile),
+    clientCa: caFile ? read("TASKPLANE_TLS_CLIENT_CA_FILE", caFile) : undefined,
   };
 }

@@ -82,9 +82,16 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
       workers: workerService(dispatcher, reports, clock),
       notifications: notificationService(notificationRules),
     },
-    { host: config.host, port: config.port, logger, metrics, auth: config.auth && authInterceptor(createTokenVerifier(config.auth), config.limits) },
+    {
+      host: config.host,
+      port: config.port,
+      logger,
+      metrics,
+      auth: config.auth && authInterceptor(createTokenVerifier(config.auth), config.limits),
+      tls: config.tls,
+    },
   );
-  const publicUrl = config.notifications.publicUrl ?? `http://${config.host}:${server.port}`;
+  const publicUrl = config.notifications.publicUrl ?? `${config.tls ? "https" : "http"}://${config.host}:${server.port}`;
   const notifier = new Notifier({ store, clock, channels, logger, metrics }, { ...config.notifications, publicUrl });
   const started = scheduler.start().catch((e) => logger.error({ err: e }, "scheduler failed to start"));
   delivery.start();

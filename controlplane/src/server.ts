@@ -25,7 +25,7 @@ export async function startApiServer(
     workers: ServiceImpl<typeof WorkerService>;
     notifications: ServiceImpl<typeof NotificationService>;
   },
-  options: { host: string; port: number; logger: Logger; metrics: Metrics; auth?: Interceptor },
+  options: { host: string; port: number; logger: Logger; metrics: Metrics; auth?: Interceptor; tls?: TlsSettings },
 ): Promise<ApiServer> {
   const routes = (router: ConnectRouter) => {
     router.service(TaskService, services.tasks);
@@ -48,14 +48,16 @@ export async function startApiServer(
     acceptCompression: [],
   });
   const handler = withMetricsEndpoint(rpc, options.metrics);
-  const h2 = http2.createServer(handler);
   const h1 = http.createServer(handler);
+  const h2 = options.tls ? http2.createSecureServer(secureOptions(options.tls), handler) : http2.createServer(handler);
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
-  const server = net.createServer((socket) => routeByProtocol(socket, h2, h1));
+  // With TLS, ALPN picks HTTP/2 or HTTP/1.1 and the secure server speaks both; without it, the
+  // first bytes say which (h2c with prior knowledge, or HTTP/1.1).
+  const server = options.tls ? (h2 as http2.Http2SecureServer) : net.createServer((socket) => routeByProtocol(socket, h2, h1));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
@@ -97,5 +99,21 @@ function withMetricsEndpoint(rpc: Handler, metrics: Metrics): Handler {
       ({ contentType, body }) => (res as http.ServerResponse).writeHead(200, { "content-type": contentType }).end(body),
       () => (res as http.ServerResponse).writeHead(500).end(),
     );
+  };
+}
+
+export interface TlsSettings {
+  cert: Buffer;
+  key: Buffer;
+  /** With a CA, every client must present a certificate it signed (mutual TLS). */
+  clientCa?: Buffer;
+}
+
+function secureOptions(tls: TlsSettings): http2.SecureServerOptions {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    allowHTTP1: true,
+    ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
   };
 }

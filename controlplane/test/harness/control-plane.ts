@@ -28,6 +28,8 @@ export interface TestControlPlaneOptions {
   /** An existing database instead, e.g. to run a second replica on it. */
   databaseUrl?: string;
   config?: Partial<Config>;
+  /** What the harness's client trusts and presents when the control plane serves TLS. */
+  clientTls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   /** Where the control plane logs [silent, or TASKPLANE_TEST_LOG's level]. */
   logger?: Logger;
 }
@@ -60,7 +62,7 @@ export async function startTestControlPlane(
       env.plane = await startControlPlane({ ...config, port: env.plane.port }, { logger });
     },
   };
-  env.address = `http://127.0.0.1:${env.plane.port}`;
-  env.client = new TaskplaneClient({ address: env.address, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } });
+  env.address = `${config.tls ? "https" : "http"}://127.0.0.1:${env.plane.port}`;
+  env.client = new TaskplaneClient({ address: env.address, tls: config.tls && { ca: options.clientTls?.ca, cert: options.clientTls?.cert, key: options.clientTls?.key }, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } });
   return env;
 }

@@ -61,6 +61,11 @@ export interface ConnectionOptions {
   retry?: RetryOptions;
   /** A bearer token, or a function returning the current one [TASKPLANE_TOKEN from the environment]. */
   token?: string | (() => string | Promise<string>);
+  /**
+   * For https addresses: the CA that signed the server's certificate (when not a public one), and
+   * this client's certificate and key when the server asks for one (mutual TLS).
+   */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
   /** Extra interceptors. */
   interceptors?: Interceptor[];
 }
@@ -73,6 +78,7 @@ export function createTransport(options: ConnectionOptions): Transport {
   const transports = addresses.map((baseUrl) =>
     createGrpcTransport({
       baseUrl,
+      nodeOptions: options.tls,
       interceptors: [traceContextInterceptor, retryInterceptor(options.retry), ...auth, ...(options.interceptors ?? [])],
     }),
   );
