@@ -145,6 +145,23 @@ describe("callbacks", () => {
     expect(await codeOf(tp.client.redeliver("msg_nosuchdelivery"))).toBe(Code.NotFound);
   });
 
+  it("records a reply with binary bytes in it, and stops pending events when the callback is removed", async () => {
+    const binary = nextPath();
+    rx.answer(binary, { status: 200, body: "ok\u0000\u0001gz" });
+    const ok = await tp.client.createTask({ type: "add", payload: json({ a: 1, b: 1 }), callback: { url: rx.url(binary) } });
+    const [recorded] = await settled(ok.firstRun!.id);
+    expect(recorded!.state).toBe(DeliveryState.SUCCEEDED);
+    expect(recorded!.attempts[0]!.responsePrefix).toBe("ok\ufffd\ufffdgz");
+
+    const down = nextPath();
+    rx.answer(down, { status: 500 });
+    const { task, firstRun } = await tp.client.createTask({ type: "add", payload: json({ a: 2, b: 2 }), callback: { url: rx.url(down) } });
+    await eventually(async () => posts(down).length, (n) => n >= 1);
+    await tp.client.updateCallback(task!.id, undefined);
+    const [stopped] = await settled(firstRun!.id);
+    expect(stopped!.state).toBe(DeliveryState.STOPPED);
+  });
+
   it("refuses, when the task is created, callbacks it could never deliver", async () => {
     const create = (url: string, secrets?: string[]) => tp.client.createTask({ type: "add", callback: { url, secrets } });
     expect(await codeOf(create("http://10.0.0.1/hook"))).toBe(Code.InvalidArgument);

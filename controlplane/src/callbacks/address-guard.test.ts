@@ -19,6 +19,8 @@ describe("AddressGuard", () => {
     ["::ffff:127.0.0.1", "ipv4Mapped"],
     ["::ffff:8.8.8.8", "ipv4Mapped"],
     ["fd00:ec2::254", "metadata"],
+    ["::7f00:1", "IPv4-compatible"],
+    ["64:ff9b::7f00:1", "rfc6052"],
   ])("refuses %s (%s)", (address, why) => {
     expect(guard.refusal(address)).toContain(why);
   });
@@ -43,7 +45,7 @@ describe("AddressGuard", () => {
   });
 
   it("refuses a name that resolves to loopback", async () => {
-    await expect(guard.resolve(new URL("http://localhost:9/"))).rejects.toThrow(/loopback/);
+    await expect(guard.resolve(new URL("http://localhost:9/"), 5_000)).rejects.toThrow(/loopback/);
   });
 
   it("refuses an allow-list entry that is not a CIDR", () => {

@@ -12,6 +12,9 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
+/** IPv4-compatible IPv6 (::a.b.c.d, deprecated): ipaddr.js calls it unicast, but it carries an IPv4 address. */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
+
 /** A callback URL or address the guard will not let a request reach. */
 export class RefusedAddressError extends Error {
   constructor(message: string) {
@@ -37,7 +40,9 @@ export class AddressGuard {
     if (this.allowed.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits))) return undefined;
     if (METADATA_ADDRESSES.includes(ip.toNormalizedString())) return `${address} is a cloud metadata address`;
     const range = ip.range();
-    return range === "unicast" ? undefined : `${address} is a ${range} address`;
+    if (range !== "unicast") return `${address} is a ${range} address`;
+    if (ip.kind() === "ipv6" && ip.match(IPV4_COMPATIBLE)) return `${address} is an IPv4-compatible address`;
+    return undefined;
   }
 
   /** Checks a URL's shape, and its host when that is an IP literal; names are checked when resolved. */
@@ -56,16 +61,32 @@ export class AddressGuard {
     return parsed;
   }
 
-  /** Resolves a URL's host to an address it may reach, refusing when any answer is off-limits. */
-  async resolve(url: URL): Promise<ResolvedAddress> {
+  /**
+   * Resolves a URL's host within `timeoutMs` to the addresses it may reach (all of them, so the
+   * connection can fall back between IPv4 and IPv6), refusing when any answer is off-limits.
+   */
+  async resolve(url: URL, timeoutMs: number): Promise<ResolvedAddress[]> {
     const host = url.hostname.replace(/^\[|\]$/g, "");
-    const answers = ipaddr.isValid(host) ? [{ address: host, family: ipaddr.parse(host).kind() === "ipv4" ? 4 : 6 }] : await lookup(host, { all: true });
+    const answers = ipaddr.isValid(host) ? [{ address: host, family: ipaddr.parse(host).kind() === "ipv4" ? 4 : 6 }] : await lookupWithin(host, timeoutMs);
     if (answers.length === 0) throw new RefusedAddressError(`${host} did not resolve`);
     // Refuse when any answer is off-limits: a name pointing partly inside is not a public receiver.
     for (const a of answers) {
       const why = this.refusal(a.address);
       if (why) throw new RefusedAddressError(`${host} refused: ${why}`);
     }
-    return { address: answers[0]!.address, family: answers[0]!.family as 4 | 6 };
+    return answers.map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
+  }
+}
+
+/** dns.lookup has no timeout of its own, and a black-holed name server would outlast the delivery's lease. */
+async function lookupWithin(host: string, timeoutMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RefusedAddressError(`${host} did not resolve within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([lookup(host, { all: true }), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -46,7 +46,8 @@ export class CallbackDelivery {
   }
 
   private async claimLoop(): Promise<void> {
-    const leaseMs = this.settings.timeoutMs + 5_000;
+    // Resolving the host and the POST each have the timeout; the lease outlasts both.
+    const leaseMs = 2 * this.settings.timeoutMs + 5_000;
     while (this.running) {
       const free = this.settings.concurrency - this.inFlight.size;
       let claimed: DueDelivery[] = [];
@@ -84,13 +85,13 @@ export class CallbackDelivery {
       return posted;
     });
     const now = this.deps.clock.now();
-    const next = deliveryOutcome(result, delivery.attempts.length, now, due.retryUntil, this.settings);
+    const next = deliveryOutcome(result, due.retries, now, due.retryUntil, this.settings);
     this.deps.metrics.callbackDeliveries.inc({ outcome: next.state === "PENDING" ? "retrying" : next.state.toLowerCase() });
     this.deps.metrics.callbackLatency.observe(result.latencyMs / 1000);
     const recorded = await this.deps.store
       .recordDeliveryAttempt({
         id: delivery.id,
-        previousAttempts: delivery.attempts.length,
+        claim: due.claim,
         attempt: { time: now, latencyMs: result.latencyMs, statusCode: result.statusCode, error: result.error, responsePrefix: result.responsePrefix },
         body,
         ...next,
@@ -103,9 +104,10 @@ export class CallbackDelivery {
   private async post(due: DueDelivery, body: string): Promise<PostResult> {
     const started = performance.now();
     try {
-      const url = this.deps.guard.checkUrl(due.delivery.url);
-      const address = await this.deps.guard.resolve(url);
       const secrets = due.taskSecrets.length ? due.taskSecrets : this.settings.secrets;
+      if (secrets.length === 0) throw new Error("no signing secret: the task has none and the server has none (TASKPLANE_CALLBACK_SECRETS)");
+      const url = this.deps.guard.checkUrl(due.delivery.url);
+      const address = await this.deps.guard.resolve(url, this.settings.timeoutMs);
       const headers = signatureHeaders(due.delivery.id, body, secrets, this.deps.clock.now());
       const traceparent = activeTraceparent();
       return await postWebhook(url, address, traceparent ? { ...headers, traceparent } : headers, body, this.settings.timeoutMs);

@@ -28,4 +28,5 @@ export const DEFAULT_CALLBACK_SETTINGS: CallbackSettings = {
   concurrency: 16,
 };
 
-export const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/;
+/** "whsec_" and canonical base64 of at least 24 bytes: what every Standard Webhooks library can decode. */
+export const SECRET_PATTERN = /^whsec_(?:[A-Za-z0-9+/]{4}){8,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -23,9 +23,11 @@ describe("deliveryOutcome", () => {
     expect(late.nextAttemptTime!.getTime() - now.getTime()).toBe(3_600_000);
   });
 
-  it("honours Retry-After", () => {
+  it("honours Retry-After, but never retries sooner than the backoff", () => {
     const next = deliveryOutcome(result(429, { retryAfterMs: 120_000 }), 0, now, day, backoff);
     expect(next.nextAttemptTime).toEqual(new Date(now.getTime() + 120_000));
+    const eager = deliveryOutcome(result(503, { retryAfterMs: 0 }), 3, now, day, backoff, () => 0);
+    expect(eager.nextAttemptTime).toEqual(new Date(now.getTime() + 20_000));
   });
 
   it("gives up when the next attempt would fall after the retry window", () => {

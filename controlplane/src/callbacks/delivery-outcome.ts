@@ -19,6 +19,7 @@ export interface Backoff {
 
 export function deliveryOutcome(
   result: PostResult,
+  /** Attempts since the event (or its last redelivery). */
   previousAttempts: number,
   now: Date,
   retryUntil: Date,
@@ -27,7 +28,9 @@ export function deliveryOutcome(
 ): { state: DeliveryState; nextAttemptTime?: Date } {
   if (result.statusCode >= 200 && result.statusCode < 300) return { state: "SUCCEEDED" };
   if (result.statusCode === 410) return { state: "STOPPED" };
-  const next = new Date(now.getTime() + (result.retryAfterMs ?? backoffMs(previousAttempts, backoff, random)));
+  // Retry-After can push the next attempt later, never sooner than the backoff: "0" must not make a hot loop.
+  const delay = Math.max(result.retryAfterMs ?? 0, backoffMs(previousAttempts, backoff, random));
+  const next = new Date(now.getTime() + delay);
   return next > retryUntil ? { state: "FAILED" } : { state: "PENDING", nextAttemptTime: next };
 }
 

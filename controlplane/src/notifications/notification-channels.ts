@@ -1,6 +1,5 @@
 // Sending a message on a rule's channel: Slack incoming webhooks and generic webhooks over the
 // SSRF-guarded callback POST, email over SMTP with nodemailer.
-import { randomUUID } from "node:crypto";
 import nodemailer, { type Transporter } from "nodemailer";
 import type { NotificationChannel } from "../domain/model.js";
 import type { AddressGuard } from "../callbacks/address-guard.js";
@@ -9,7 +8,8 @@ import { signatureHeaders } from "../callbacks/webhook-signature.js";
 import type { NotificationMessage } from "./notification-message.js";
 import type { NotificationSettings } from "./notification-settings.js";
 
-const TIMEOUT_MS = 10_000;
+/** Each channel gives up on a send within this long (SMTP: per stage, connect, greeting and each command). */
+export const SEND_TIMEOUT_MS = 10_000;
 
 export class NotificationChannels {
   private readonly mailer?: Transporter;
@@ -20,7 +20,10 @@ export class NotificationChannels {
     /** Signing secrets for the webhook channel (the callbacks' server secrets). */
     private readonly secrets: string[],
   ) {
-    if (settings.smtpUrl) this.mailer = nodemailer.createTransport(settings.smtpUrl);
+    if (settings.smtpUrl) {
+      const timeouts = { connectionTimeout: SEND_TIMEOUT_MS, greetingTimeout: SEND_TIMEOUT_MS, socketTimeout: SEND_TIMEOUT_MS };
+      this.mailer = nodemailer.createTransport({ url: settings.smtpUrl, ...timeouts } as Parameters<typeof nodemailer.createTransport>[0]);
+    }
   }
 
   /** Sends; rejects with why it could not. */
@@ -30,7 +33,7 @@ export class NotificationChannels {
         return this.post(channel.webhookUrl, JSON.stringify({ text: message.text }), {});
       case "webhook": {
         const body = JSON.stringify(message.json);
-        return this.post(channel.url, body, signatureHeaders(`msg_${randomUUID().replaceAll("-", "")}`, body, this.secrets, new Date()));
+        return this.post(channel.url, body, signatureHeaders(message.id, body, this.secrets, new Date()));
       }
       case "email":
         if (!this.mailer) throw new Error("no SMTP relay is configured (TASKPLANE_SMTP_URL)");
@@ -44,7 +47,7 @@ export class NotificationChannels {
 
   private async post(url: string, body: string, headers: Record<string, string>): Promise<void> {
     const target = this.guard.checkUrl(url);
-    const result = await postWebhook(target, await this.guard.resolve(target), headers, body, TIMEOUT_MS);
+    const result = await postWebhook(target, await this.guard.resolve(target, SEND_TIMEOUT_MS), headers, body, SEND_TIMEOUT_MS);
     if (result.statusCode < 200 || result.statusCode >= 300) throw new Error(result.error ?? `HTTP ${result.statusCode}`);
   }
 }

@@ -1,8 +1,11 @@
 // What a notification says: one event in full, or a window's events as one summary.
+import { createHash } from "node:crypto";
 import type { NotificationEvent, NotificationRecord } from "../domain/model.js";
 import type { DueNotification } from "../store/store.js";
 
 export interface NotificationMessage {
+  /** The same for a resend of the same events (a webhook receiver deduplicates on it). */
+  id: string;
   subject: string;
   /** Plain text, one line per event, with links to runs. */
   text: string;
@@ -17,7 +20,7 @@ const WHAT_HAPPENED: Record<NotificationEvent, string> = {
   RUN_LATE: "started late",
 };
 
-export function notificationMessage({ rule, events, total }: DueNotification, publicUrl: string): NotificationMessage {
+export function notificationMessage({ rule, events, total, eventIds }: DueNotification, publicUrl: string): NotificationMessage {
   const scope = rule.taskId ? `task ${rule.taskId}` : `queue ${rule.queue}`;
   const first = events[0]!;
   const subject =
@@ -30,7 +33,9 @@ export function notificationMessage({ rule, events, total }: DueNotification, pu
   );
   if (total > events.length) lines.push(`… and ${total - events.length} more since ${events[events.length - 1]!.time.toISOString()}`);
   const window = `one message per ${Math.round(rule.groupWindowMs / 1000)} s for this rule`;
+  const id = `msg_${createHash("sha256").update(`${rule.id}/${eventIds.join(",")}`).digest("hex").slice(0, 32)}`;
   return {
+    id,
     subject,
     text: `${subject}\n\n${lines.join("\n")}\n\n(${scope}; ${window}; rule ${rule.id})`,
     json: {

@@ -5,11 +5,13 @@ import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
 import type { Store } from "../store/store.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import type { NotificationChannels } from "./notification-channels.js";
+import { SEND_TIMEOUT_MS, type NotificationChannels } from "./notification-channels.js";
 import { notificationMessage } from "./notification-message.js";
 import type { NotificationSettings } from "./notification-settings.js";
 
 const RULES_PER_CLAIM = 20;
+/** Longer than any send may take (each channel gives up within SEND_TIMEOUT_MS). */
+const SEND_LEASE_MS = 3 * SEND_TIMEOUT_MS;
 
 export class Notifier {
   private running = false;
@@ -36,7 +38,7 @@ export class Notifier {
   private async run(): Promise<void> {
     while (this.running) {
       const due = await this.deps.store
-        .claimDueNotifications(this.deps.clock.now(), RULES_PER_CLAIM, this.settings.eventsPerMessage)
+        .claimDueNotifications(this.deps.clock.now(), RULES_PER_CLAIM, this.settings.eventsPerMessage, SEND_LEASE_MS)
         .catch((err) => (this.deps.logger.warn({ err }, "claiming notifications failed"), []));
       await Promise.all(due.map((d) => this.send(d)));
       if (due.length < RULES_PER_CLAIM) await this.sleep();
@@ -54,7 +56,7 @@ export class Notifier {
     }
     this.deps.metrics.notifications.inc({ channel, outcome: error ? "failed" : "sent" });
     await this.deps.store
-      .finishNotification(due.rule.id, due.throughId, error, this.deps.clock.now())
+      .finishNotification(due.rule.id, due.eventIds, error, this.deps.clock.now())
       .catch((err) => this.deps.logger.warn({ err, ruleId: due.rule.id }, "recording a notification failed"));
   }
 

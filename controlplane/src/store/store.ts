@@ -144,6 +144,10 @@ export interface DueDelivery {
   /** The event as first sent; unset before the first attempt. */
   body?: string;
   retryUntil: Date;
+  /** This claim: an attempt is recorded only if no newer claim or redelivery came since. */
+  claim: number;
+  /** Attempts since the delivery was created or last redelivered, for the backoff. */
+  retries: number;
   /** The task's own signing secrets (empty: the server's sign). */
   taskSecrets: string[];
   taskLabels: Record<string, string>;
@@ -153,8 +157,8 @@ export interface DueDelivery {
 /** One delivery attempt and what follows it. */
 export interface DeliveryResult {
   id: string;
-  /** How many attempts the delivery had when it was claimed. */
-  previousAttempts: number;
+  /** The claim the attempt was made under. */
+  claim: number;
   attempt: DeliveryAttempt;
   body: string;
   state: DeliveryState;
@@ -176,9 +180,9 @@ export interface DueNotification {
   rule: NotificationRule;
   /** The oldest unsent events, up to the claim's limit. */
   events: NotificationRecord[];
-  /** All unsent events, and the newest one's id, which the send covers. */
+  /** How many unsent events the message covers, and their ids. */
   total: number;
-  throughId: string;
+  eventIds: string[];
 }
 
 /** A scheduler write refused because a newer leader's fencing token is in force. */
@@ -267,9 +271,9 @@ export interface Store {
   listNotificationRules(filter: { taskId?: string; queue?: string }): Promise<NotificationRule[]>;
   deleteNotificationRule(ruleId: string): Promise<boolean>;
   /** Claims rules with unsent events whose group window has passed, stamping them sent at `now`. */
-  claimDueNotifications(now: Date, limit: number, eventsPerMessage: number): Promise<DueNotification[]>;
+  claimDueNotifications(now: Date, limit: number, eventsPerMessage: number, leaseMs: number): Promise<DueNotification[]>;
   /** Marks a claim's events sent, or records why the message failed (they go in the next window). */
-  finishNotification(ruleId: string, throughId: string, error: string | undefined, now: Date): Promise<void>;
+  finishNotification(ruleId: string, eventIds: string[], error: string | undefined, now: Date): Promise<void>;
 
   close(): Promise<void>;
 }

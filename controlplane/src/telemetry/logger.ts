@@ -16,7 +16,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
 }
 
-/** The ids a log line about a run carries: task, run, attempt, and the run's trace. */
+/** The ids a log line about a run carries: task, run, attempt, and the run's trace and span (not the call's). */
 export function runFields(run: { taskId?: string; runId: string; attempt?: number; traceparent?: string }) {
-  return { taskId: run.taskId, runId: run.runId, attempt: run.attempt, traceId: run.traceparent?.split("-")[1] };
+  const [, traceId, spanId] = run.traceparent?.split("-") ?? [];
+  return { taskId: run.taskId, runId: run.runId, attempt: run.attempt, traceId, spanId };
 }

@@ -19,8 +19,10 @@ describe("verifyWebhook", () => {
     expect(verifyWebhook(OLD, signed([OLD]), body).data.runId).toBe("r1");
   });
 
-  it("accepts Fetch-style headers", () => {
+  it("accepts Fetch-style headers, headers in any case, and bytes", () => {
     expect(verifyWebhook(OLD, new Headers(signed([OLD])), Buffer.from(body)).type).toBe("run.succeeded");
+    const titleCase = Object.fromEntries(Object.entries(signed([OLD])).map(([k, v]) => [k.replace(/(^|-)w/g, (m) => m.toUpperCase()), v]));
+    expect(verifyWebhook(OLD, titleCase, new TextEncoder().encode(body)).data.runId).toBe("r1");
   });
 
   it("refuses a changed body, a wrong secret and a missing signature", () => {

@@ -23,7 +23,8 @@ type Headers = Record<string, string | string[] | undefined> | { get(name: strin
  *   res.sendStatus(204);
  * });
  */
-export function verifyWebhook(secret: string | string[], headers: Headers, body: string | Buffer): WebhookEvent {
+export function verifyWebhook(secret: string | string[], headers: Headers, body: string | Uint8Array): WebhookEvent {
+  const payload = typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const picked = {
     "webhook-id": header(headers, "webhook-id"),
     "webhook-timestamp": header(headers, "webhook-timestamp"),
@@ -32,7 +33,7 @@ export function verifyWebhook(secret: string | string[], headers: Headers, body:
   let lastError: unknown;
   for (const s of Array.isArray(secret) ? secret : [secret]) {
     try {
-      return new Webhook(s).verify(body, picked) as WebhookEvent;
+      return new Webhook(s).verify(payload, picked) as WebhookEvent;
     } catch (e) {
       if (!(e instanceof WebhookVerificationError)) throw e;
       lastError = e;
@@ -41,8 +42,11 @@ export function verifyWebhook(secret: string | string[], headers: Headers, body:
   throw new WebhookSignatureError(`webhook not verified: ${(lastError as Error | undefined)?.message ?? "no secret given"}`, { cause: lastError });
 }
 
+/** A header by name, whatever its case in a plain object (Node lowercases them; other frameworks may not). */
 function header(headers: Headers, name: string): string {
-  const value = typeof headers.get === "function" ? headers.get(name) : (headers as Record<string, string | string[] | undefined>)[name];
+  if (typeof headers.get === "function") return (headers as { get(name: string): string | null }).get(name) ?? "";
+  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
+  const value = entry?.[1] as string | string[] | undefined;
   return (Array.isArray(value) ? value[0] : value) ?? "";
 }
 

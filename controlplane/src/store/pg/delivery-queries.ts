@@ -46,7 +46,13 @@ export async function updateTaskCallback(db: Queryable, taskId: string, callback
     [taskId, callback ? JSON.stringify(callback) : null, now],
   );
   if (!rowCount) return undefined;
-  await db.query("UPDATE runs SET callback = $2 WHERE task_id = $1 AND callback <> $2", [taskId, callback !== undefined]);
+  // Finished runs are marked again if a retry reopens them.
+  await db.query(
+    "UPDATE runs SET callback = $2 WHERE task_id = $1 AND callback <> $2 AND state IN ('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING')",
+    [taskId, callback !== undefined],
+  );
+  // A removed callback's events are not sent: there is no one to send them to, and no secret of its own.
+  if (!callback) await db.query("UPDATE callback_deliveries SET state = 'STOPPED' WHERE task_id = $1 AND state = 'PENDING'", [taskId]);
   return selectTask(db, taskId);
 }
 
@@ -55,18 +61,25 @@ export async function updateTaskCallback(db: Queryable, taskId: string, callback
  * leased by moving its next attempt `leaseMs` ahead, so a replica dying mid-send only delays it.
  */
 export async function claimDueDeliveries(db: Queryable, now: Date, limit: number, leaseMs: number, maxAgeMs: number): Promise<DueDelivery[]> {
-  const { rows } = await db.query<DeliveryRow & { body: string | null; retry_until: Date; secrets: string[] | null; labels: Record<string, string>; run: Record<string, unknown> }>(
-    `WITH due AS (
-       SELECT id FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_time <= $1
+  const { rows } = await db.query<
+    DeliveryRow & { body: string | null; retry_until: Date; claim: number; retries: number; secrets: string[] | null; labels: Record<string, string>; run: Record<string, unknown> }
+  >(
+    // Deliveries whose window ran out while nothing could record their last attempt end here, not in a loop.
+    `WITH expired AS (
+       UPDATE callback_deliveries SET state = 'FAILED'
+        WHERE state = 'PENDING' AND next_attempt_time <= $1 AND retry_until <= $1
+     ), due AS (
+       SELECT id FROM callback_deliveries WHERE state = 'PENDING' AND next_attempt_time <= $1 AND (retry_until IS NULL OR retry_until > $1)
         ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED
      ), claimed AS (
        UPDATE callback_deliveries d
           SET next_attempt_time = $1::timestamptz + $3 * interval '1 millisecond',
-              retry_until = COALESCE(d.retry_until, d.create_time + $4 * interval '1 millisecond')
+              retry_until = COALESCE(d.retry_until, d.create_time + $4 * interval '1 millisecond'),
+              claim = d.claim + 1
          FROM due WHERE d.id = due.id
        RETURNING d.*
      )
-     SELECT c.${DELIVERY_COLUMNS.split(", ").join(", c.")}, c.body, c.retry_until,
+     SELECT c.${DELIVERY_COLUMNS.split(", ").join(", c.")}, c.body, c.retry_until, c.claim, c.attempt_count - c.backoff_from AS retries,
             (SELECT array_agg(s) FROM jsonb_array_elements_text(t.callback->'secrets') s) AS secrets, t.labels,
             (SELECT to_jsonb(r) FROM (SELECT ${RUN_COLUMNS} FROM runs WHERE id = c.run_id) r) AS run
        FROM claimed c JOIN tasks t ON t.id = c.task_id`,
@@ -76,6 +89,8 @@ export async function claimDueDeliveries(db: Queryable, now: Date, limit: number
     delivery: deliveryFromRow(r),
     body: r.body ?? undefined,
     retryUntil: r.retry_until,
+    claim: r.claim,
+    retries: r.retries,
     taskSecrets: r.secrets ?? [],
     taskLabels: r.labels,
     run: runFromRow(reviveRunRow(r.run)),
@@ -90,17 +105,21 @@ function reviveRunRow(json: Record<string, unknown>): RunRow {
   return row as unknown as RunRow;
 }
 
+/** The attempts a delivery's history keeps; attempt_count has them all. */
+const KEPT_ATTEMPTS = 50;
+
 /**
- * Records one attempt and what follows it; refused (false) when another replica recorded an
- * attempt since this one was claimed, so a delivery's history never forks.
+ * Records one attempt and what follows it; refused (false) when the delivery was claimed again or
+ * redelivered since, so a stale attempt never overrides a newer decision.
  */
 export async function recordDeliveryAttempt(db: Queryable, result: DeliveryResult): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE callback_deliveries
         SET state = $3, next_attempt_time = COALESCE($4, next_attempt_time), body = COALESCE(body, $5),
-            attempts = attempts || jsonb_build_array($6::jsonb)
-      WHERE id = $1 AND jsonb_array_length(attempts) = $2 AND state = 'PENDING'`,
-    [result.id, result.previousAttempts, result.state, result.nextAttemptTime ?? null, result.body, JSON.stringify(result.attempt)],
+            attempt_count = attempt_count + 1,
+            attempts = (CASE WHEN jsonb_array_length(attempts) >= ${KEPT_ATTEMPTS} THEN attempts - 0 ELSE attempts END) || jsonb_build_array($6::jsonb)
+      WHERE id = $1 AND claim = $2 AND state = 'PENDING'`,
+    [result.id, result.claim, result.state, result.nextAttemptTime ?? null, result.body, JSON.stringify(result.attempt)],
   );
   return rowCount === 1;
 }
@@ -130,7 +149,8 @@ export async function selectDeliveries(db: Queryable, filter: DeliveryFilter, pa
 /** Makes a delivery due now with a fresh retry window, whatever its state. */
 export async function redeliver(db: Queryable, deliveryId: string, now: Date, maxAgeMs: number): Promise<Delivery | undefined> {
   const { rows } = await db.query<DeliveryRow>(
-    `UPDATE callback_deliveries SET state = 'PENDING', next_attempt_time = $2, retry_until = $2::timestamptz + $3 * interval '1 millisecond'
+    `UPDATE callback_deliveries SET state = 'PENDING', next_attempt_time = $2, retry_until = $2::timestamptz + $3 * interval '1 millisecond',
+            claim = claim + 1, backoff_from = attempt_count
       WHERE id = $1 RETURNING ${DELIVERY_COLUMNS}`,
     [deliveryId, now, maxAgeMs],
   );

@@ -61,40 +61,47 @@ export async function deleteNotificationRule(db: Queryable, ruleId: string): Pro
   return ((await db.query("DELETE FROM notification_rules WHERE id = $1", [ruleId])).rowCount ?? 0) > 0;
 }
 
+/** The unsent events one message may cover; more wait for the next window. */
+const MAX_EVENTS_PER_SEND = 10_000;
+
 /**
  * Claims rules with unsent events whose window has passed (or that never sent), skipping rules
- * another replica holds, and stamps them sent now: the window starts with this send.
+ * another replica holds or is still sending for, stamps them sent now (the window starts with
+ * this send), and leases them for `leaseMs` so a slow send is not claimed again.
  */
-export async function claimDueNotifications(db: Queryable, now: Date, limit: number, eventsPerMessage: number): Promise<DueNotification[]> {
-  const { rows } = await db.query<RuleRow & { events_json: (Omit<NotificationRecord, "time"> & { time: string; id: string })[]; total: string; through_id: string }>(
+export async function claimDueNotifications(db: Queryable, now: Date, limit: number, eventsPerMessage: number, leaseMs: number): Promise<DueNotification[]> {
+  const { rows } = await db.query<RuleRow & { events_json: (Omit<NotificationRecord, "time"> & { time: string; id: string })[]; total: string; event_ids: string[] }>(
     `WITH due AS (
        SELECT r.id FROM notification_rules r
         WHERE (r.last_sent_time IS NULL OR r.last_sent_time + r.group_window_ms * interval '1 millisecond' <= $1)
+          AND (r.sending_until IS NULL OR r.sending_until <= $1)
           AND EXISTS (SELECT 1 FROM notification_events e WHERE e.rule_id = r.id AND e.sent_time IS NULL)
         LIMIT $2 FOR UPDATE SKIP LOCKED
      ), claimed AS (
-       UPDATE notification_rules r SET last_sent_time = $1 FROM due WHERE r.id = due.id RETURNING r.*
+       UPDATE notification_rules r SET last_sent_time = $1, sending_until = $1::timestamptz + $4 * interval '1 millisecond'
+         FROM due WHERE r.id = due.id RETURNING r.*
      )
-     SELECT c.*, u.total, u.through_id, u.events_json
+     SELECT c.*, u.total, u.event_ids, u.events_json
        FROM claimed c CROSS JOIN LATERAL (
-         SELECT count(*) AS total, max(e.id) AS through_id,
+         SELECT count(*) AS total, array_agg(e.id) AS event_ids,
                 (SELECT json_agg(json_build_object('id', f.id, 'event', f.event, 'taskId', f.task_id, 'taskType', f.task_type,
                                                    'runId', f.run_id, 'attempt', f.attempt, 'detail', f.detail, 'time', f.time) ORDER BY f.id)
                    FROM (SELECT * FROM notification_events WHERE rule_id = c.id AND sent_time IS NULL ORDER BY id LIMIT $3) f) AS events_json
-           FROM notification_events e WHERE e.rule_id = c.id AND e.sent_time IS NULL) u`,
-    [now, limit, eventsPerMessage],
+           FROM (SELECT id FROM notification_events WHERE rule_id = c.id AND sent_time IS NULL ORDER BY id LIMIT ${MAX_EVENTS_PER_SEND}) e) u`,
+    [now, limit, eventsPerMessage, leaseMs],
   );
   return rows.map((r) => ({
     rule: ruleFromRow(r),
     total: Number(r.total),
-    throughId: r.through_id,
+    eventIds: r.event_ids,
     events: (r.events_json ?? []).map(({ id: _id, ...e }) => ({ ...e, detail: e.detail ?? undefined, time: new Date(e.time) })),
   }));
 }
 
-export async function finishNotification(db: Queryable, ruleId: string, throughId: string, error: string | undefined, now: Date): Promise<void> {
+/** Marks exactly the events the message covered as sent (ids are not assigned in commit order), and ends the lease. */
+export async function finishNotification(db: Queryable, ruleId: string, eventIds: string[], error: string | undefined, now: Date): Promise<void> {
   if (error === undefined) {
-    await db.query("UPDATE notification_events SET sent_time = $3 WHERE rule_id = $1 AND id <= $2 AND sent_time IS NULL", [ruleId, throughId, now]);
+    await db.query("UPDATE notification_events SET sent_time = $2 WHERE id = ANY($1::bigint[]) AND sent_time IS NULL", [eventIds, now]);
   }
-  await db.query("UPDATE notification_rules SET last_error = $2 WHERE id = $1", [ruleId, error ?? null]);
+  await db.query("UPDATE notification_rules SET last_error = $2, sending_until = NULL WHERE id = $1", [ruleId, error ?? null]);
 }

@@ -259,12 +259,12 @@ export class PgStore implements Store {
     return notifications.deleteNotificationRule(this.pool, ruleId);
   }
 
-  claimDueNotifications(now: Date, limit: number, eventsPerMessage: number) {
-    return notifications.claimDueNotifications(this.pool, now, limit, eventsPerMessage);
+  claimDueNotifications(now: Date, limit: number, eventsPerMessage: number, leaseMs: number) {
+    return notifications.claimDueNotifications(this.pool, now, limit, eventsPerMessage, leaseMs);
   }
 
-  finishNotification(ruleId: string, throughId: string, error: string | undefined, now: Date) {
-    return notifications.finishNotification(this.pool, ruleId, throughId, error, now);
+  finishNotification(ruleId: string, eventIds: string[], error: string | undefined, now: Date) {
+    return notifications.finishNotification(this.pool, ruleId, eventIds, error, now);
   }
 
   async close() {

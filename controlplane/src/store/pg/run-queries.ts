@@ -14,6 +14,10 @@ import {
   type RunRow,
 } from "./rows.js";
 
+/** Whether a task's callback, or a notification rule, watches a run: set when it is written or reopened. */
+const HAS_CALLBACK = (run: string) => `EXISTS (SELECT 1 FROM tasks t WHERE t.id = ${run}.task_id AND t.callback IS NOT NULL)`;
+const HAS_RULE = (run: string) => `EXISTS (SELECT 1 FROM notification_rules n WHERE n.task_id = ${run}.task_id OR n.queue = ${run}.queue)`;
+
 export const RUN_COLUMNS =
   "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent, attempts";
 
@@ -38,7 +42,8 @@ export async function insertOrReopenSkipped(db: Queryable, runs: NewRun[], now: 
     runs,
     now,
     `DO UPDATE SET state = EXCLUDED.state, trigger = EXCLUDED.trigger, due_time = EXCLUDED.due_time, overlap_policy = EXCLUDED.overlap_policy,
-                   max_attempts = EXCLUDED.max_attempts, reason = NULL, end_time = NULL, fire_time = NULL
+                   max_attempts = EXCLUDED.max_attempts, reason = NULL, end_time = NULL, fire_time = NULL,
+                   callback = EXCLUDED.callback, notify = EXCLUDED.notify
        WHERE runs.state = 'SKIPPED'`,
   );
   const created = written.filter((r) => r.created).length;
@@ -56,8 +61,7 @@ async function writeRuns(db: Queryable, runs: NewRun[], now: Date, onConflict: s
             u.traceparent, u.payload_override, u.reason, u.overlap_policy,
             CASE WHEN u.state = 'QUEUED' THEN $13::timestamptz END, CASE WHEN u.state = 'SKIPPED' THEN $13::timestamptz END,
             NULLIF(current_setting('taskplane.fence', true), '')::bigint,
-            EXISTS (SELECT 1 FROM tasks t WHERE t.id = u.task_id AND t.callback IS NOT NULL),
-            EXISTS (SELECT 1 FROM notification_rules n WHERE n.task_id = u.task_id OR n.queue = u.queue)
+            ${HAS_CALLBACK("u")}, ${HAS_RULE("u")}
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[],
                    $10::bytea[], $11::text[], $12::text[], $14::timestamptz[], $15::text[])
          AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason,
@@ -151,7 +155,8 @@ export async function cancelRunsOfTasks(
 export async function reopenRun(db: Queryable, runId: string, extraAttempts: number, now: Date): Promise<Run | undefined> {
   const { rows } = await db.query<RunRow>(
     `UPDATE runs SET state = 'RETRYING', due_time = $3, max_attempts = attempt + $2, cancel_requested = false,
-            reason = 'retried by a user', end_time = NULL
+            reason = 'retried by a user', end_time = NULL,
+            callback = ${HAS_CALLBACK("runs")}, notify = ${HAS_RULE("runs")}
       WHERE id = $1 AND state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
       RETURNING ${RUN_COLUMNS}`,
     [runId, extraAttempts, now],
