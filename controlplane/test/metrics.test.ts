@@ -44,7 +44,8 @@ describe("metrics", () => {
       (t) =>
         sample(t, 'taskplane_attempts_total{outcome="succeeded"}') === 2 &&
         sample(t, 'taskplane_attempts_total{outcome="failed"}') === 1 &&
-        sample(t, 'taskplane_queue_depth{queue="idle",priority="HIGH"}') === 1,
+        sample(t, 'taskplane_queue_depth{queue="idle",priority="HIGH"}') === 1 &&
+        (sample(t, "taskplane_fire_lateness_seconds_count") ?? 0) >= 4,
     );
     expect(sample(text, "taskplane_tasks_created_total")).toBe(5);
     expect(sample(text, 'taskplane_api_requests_total{method="BatchCreateTasks",code="ok"}')).toBe(1);

@@ -1,16 +1,23 @@
 // Authentication, authorization and rate limits for every call but reflection, in one interceptor: the bearer
 // token must verify, the method's permission must be granted by one of its roles, a worker may
 // poll only its queues, and each principal has a token bucket per class of methods.
-import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { grants, permissionFor, type Permission } from "../auth/permissions.js";
 import { mayUse, type Principal } from "../auth/principal.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError } from "../domain/errors.js";
+import { Scope } from "../domain/scope.js";
 import type { LimitSettings, MethodClass } from "../limits/limit-settings.js";
 import { TokenBuckets } from "../limits/token-buckets.js";
 
 /** The caller, for handlers that check namespaces; undefined when authentication is off. */
 export const principalKey = createContextKey<Principal | undefined>(undefined);
+
+/** The namespaces the caller may use: its token's, or all when authentication is off. */
+export function scopeOf(ctx: HandlerContext): Scope {
+  const principal = ctx.values.get(principalKey);
+  return principal ? Scope.of(principal.namespaces) : Scope.all;
+}
 
 const CLASS_OF: Record<Permission, MethodClass> = {
   "tasks.read": "read",
@@ -35,8 +42,9 @@ export function authInterceptor(verify: TokenVerifier, limits: LimitSettings): I
       throw new PermissionDeniedError(`${principal.subject} may not call ${req.method.name}: roles [${principal.roles.join(", ")}] lack ${permission ?? "any grant for it"}`);
     }
     if (procedure === "taskplane.v1.WorkerService/PollTasks" && !req.stream) {
-      const queue = (req.message as { queue?: string }).queue || "default";
-      if (!mayUse(principal.queues, queue)) throw new PermissionDeniedError(`${principal.subject} may not poll queue ${queue}`);
+      const { queue, namespace } = req.message as { queue?: string; namespace?: string };
+      if (!mayUse(principal.queues, queue || "default")) throw new PermissionDeniedError(`${principal.subject} may not poll queue ${queue || "default"}`);
+      if (!mayUse(principal.namespaces, namespace || "default")) throw new PermissionDeniedError(`${principal.subject} may not take runs of namespace ${namespace || "default"}`);
     }
     const wait = buckets[CLASS_OF[permission]].take(`${principal.subject}/${CLASS_OF[permission]}`, Date.now());
     if (wait > 0) throw new ResourceExhaustedError(`${principal.subject} is over its ${CLASS_OF[permission]} rate; retry in ${wait} ms`, wait);

@@ -4,6 +4,7 @@ import { timestampDate, timestampFromDate, type Duration, type Timestamp } from 
 import * as pb from "@taskplane/proto/taskplane/v1/task_pb.js";
 import type { AssignmentSchema } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { DEFAULT_CALLBACK_EVENTS, DEFAULT_CATCH_UP, DEFAULT_DST_POLICY, DEFAULT_QUEUE, DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS } from "../domain/defaults.js";
+import { DEFAULT_NAMESPACE } from "../domain/model.js";
 import type * as d from "../domain/model.js";
 import type { FirePreview } from "../scheduler/fire-preview.js";
 
@@ -98,6 +99,7 @@ export function taskSpecFromProto(spec: pb.TaskSpec, now: Date): d.TaskSpec {
   const r = spec.retryPolicy;
   const initialBackoffMs = orDefault(durationMs(r?.initialBackoff), DEFAULT_RETRY_POLICY.initialBackoffMs);
   return {
+    namespace: spec.namespace || DEFAULT_NAMESPACE,
     type: spec.type,
     queue: spec.queue || DEFAULT_QUEUE,
     payload: payloadFromProto(spec.payload) ?? { data: new Uint8Array(), contentType: "" },
@@ -157,6 +159,7 @@ export function taskToProto(t: d.Task): MessageInitShape<typeof pb.TaskSchema> {
     updateTime: pbTs(t.updateTime),
     nextFireTime: pbTs(t.nextFireTime),
     spec: {
+      namespace: s.namespace,
       type: s.type,
       queue: s.queue,
       payload: s.payload,
@@ -182,6 +185,7 @@ export function taskToProto(t: d.Task): MessageInitShape<typeof pb.TaskSchema> {
 export function runToProto(r: d.Run): MessageInitShape<typeof pb.RunSchema> {
   return {
     id: r.id,
+    namespace: r.namespace,
     taskId: r.taskId,
     taskType: r.taskType,
     queue: r.queue,

@@ -3,8 +3,10 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as pb from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
+import { DEFAULT_NAMESPACE } from "../domain/model.js";
 import type * as d from "../domain/model.js";
 import type { NotificationOperations } from "../domain/notification-operations.js";
+import { scopeOf } from "./auth-interceptor.js";
 import { durationMs, enumName, enumValue, msDuration } from "./convert.js";
 
 const DEFAULT_LATE_AFTER_MS = 60_000;
@@ -12,14 +14,14 @@ const DEFAULT_GROUP_WINDOW_MS = 300_000;
 
 export function notificationService(rules: NotificationOperations): ServiceImpl<typeof pb.NotificationService> {
   return {
-    async createNotificationRule(req) {
-      return { rule: ruleToProto(await rules.create(ruleSpecFromProto(req.rule!))) };
+    async createNotificationRule(req, ctx) {
+      return { rule: ruleToProto(await rules.create(ruleSpecFromProto(req.rule!), scopeOf(ctx))) };
     },
-    async listNotificationRules(req) {
-      return { rules: (await rules.list({ taskId: req.taskId || undefined, queue: req.queue || undefined })).map(ruleToProto) };
+    async listNotificationRules(req, ctx) {
+      return { rules: (await rules.list({ taskId: req.taskId || undefined, queue: req.queue || undefined }, scopeOf(ctx))).map(ruleToProto) };
     },
-    async deleteNotificationRule(req) {
-      await rules.delete(req.ruleId);
+    async deleteNotificationRule(req, ctx) {
+      await rules.delete(req.ruleId, scopeOf(ctx));
       return {};
     },
   };
@@ -27,6 +29,7 @@ export function notificationService(rules: NotificationOperations): ServiceImpl<
 
 function ruleSpecFromProto(spec: pb.NotificationRuleSpec): d.NotificationRuleSpec {
   return {
+    namespace: spec.namespace || DEFAULT_NAMESPACE,
     taskId: spec.scope.case === "taskId" ? spec.scope.value : undefined,
     queue: spec.scope.case === "queue" ? spec.scope.value : undefined,
     events: spec.events.map((e) => enumName<d.NotificationEvent>(pb.NotificationEventSchema, e, "ATTEMPT_FAILED")),
@@ -55,6 +58,7 @@ function ruleToProto(r: d.NotificationRule): MessageInitShape<typeof pb.Notifica
   return {
     id: r.id,
     spec: {
+      namespace: r.namespace,
       scope: r.taskId ? { case: "taskId", value: r.taskId } : { case: "queue", value: r.queue! },
       events: r.events.map((e) => enumValue(pb.NotificationEventSchema, e)),
       channel:

@@ -6,6 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { Clock } from "../domain/clock.js";
 import { DEFAULT_QUEUE } from "../domain/defaults.js";
+import { DEFAULT_NAMESPACE } from "../domain/model.js";
 import type { RunReports } from "../domain/run-reports.js";
 import { assignmentToProto, dateOf, durationMs, payloadFromProto, runErrorFromProto } from "./convert.js";
 
@@ -17,6 +18,7 @@ export function workerService(dispatcher: Dispatcher, reports: RunReports, clock
       return dispatcher.poll(
         {
           workerId: req.workerId,
+          namespace: req.namespace || DEFAULT_NAMESPACE,
           queue: req.queue || DEFAULT_QUEUE,
           taskTypes: req.taskTypes,
           maxTasks: req.maxTasks || 1,

@@ -12,6 +12,7 @@ import { recordRunStep } from "../telemetry/tracing.js";
 
 export interface PollRequest {
   workerId: string;
+  namespace: string;
   queue: string;
   taskTypes: readonly string[];
   maxTasks: number;
@@ -59,7 +60,7 @@ export class Dispatcher {
     const stopWait = this.metrics.pollWait.startTimer();
     this.metrics.pollsWaiting.inc();
     const runs = await this.queue
-      .take({ queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until)
+      .take({ namespace: request.namespace, queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until)
       .finally(() => (this.metrics.pollsWaiting.dec(), stopWait()));
     if (runs.length === 0) return encode([]);
     try {

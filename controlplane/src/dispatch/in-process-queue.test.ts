@@ -8,10 +8,10 @@ import type { TakeFilter } from "./run-queue.js";
 const AGING_MS = 5_000;
 
 function run(id: string, priority: Priority = "NORMAL", where: { queue?: string; taskType?: string } = {}): DispatchRun {
-  return { id, priority, queue: where.queue ?? "q", taskType: where.taskType ?? "x", dueTime: new Date(0) };
+  return { id, priority, namespace: "default", queue: where.queue ?? "q", taskType: where.taskType ?? "x", dueTime: new Date(0) };
 }
 const ids = (runs: DispatchRun[]) => runs.map((r) => r.id);
-const all: TakeFilter = { queue: "q", taskTypes: [] };
+const all: TakeFilter = { namespace: "default", queue: "q", taskTypes: [] };
 const never = () => new AbortController().signal;
 
 /** Lets pending promise callbacks run; no timers involved. */
@@ -72,8 +72,8 @@ describe("InProcessRunQueue", () => {
   describe("filters", () => {
     it("serves only the requested task types; an empty list means every type", async () => {
       queue.push([run("x1", "NORMAL", { taskType: "x" }), run("y1", "NORMAL", { taskType: "y" }), run("z1", "CRITICAL", { taskType: "z" })]);
-      expect(ids(await queue.take({ queue: "q", taskTypes: ["y", "unknown"] }, 10, never()))).toEqual(["y1"]);
-      expect(ids(await queue.take({ queue: "q", taskTypes: [] }, 10, never()))).toEqual(["z1", "x1"]);
+      expect(ids(await queue.take({ namespace: "default", queue: "q", taskTypes: ["y", "unknown"] }, 10, never()))).toEqual(["y1"]);
+      expect(ids(await queue.take({ namespace: "default", queue: "q", taskTypes: [] }, 10, never()))).toEqual(["z1", "x1"]);
     });
 
     it("serves only the requested queue", async () => {
@@ -101,7 +101,7 @@ describe("InProcessRunQueue", () => {
 
     it("does not wake a waiter for runs it does not take", async () => {
       let result: DispatchRun[] | undefined;
-      void queue.take({ queue: "q", taskTypes: ["y"] }, 5, never()).then((r) => (result = r));
+      void queue.take({ namespace: "default", queue: "q", taskTypes: ["y"] }, 5, never()).then((r) => (result = r));
       queue.push([run("x1", "NORMAL", { taskType: "x" })]);
       await settle();
       expect(result).toBeUndefined();
@@ -127,7 +127,7 @@ describe("InProcessRunQueue", () => {
 
     it("close() wakes every waiter with [] and later empty takes return at once", async () => {
       const first = queue.take(all, 5, never());
-      const second = queue.take({ queue: "elsewhere", taskTypes: ["y"] }, 5, never());
+      const second = queue.take({ namespace: "default", queue: "elsewhere", taskTypes: ["y"] }, 5, never());
       queue.close();
       expect(await first).toEqual([]);
       expect(await second).toEqual([]);
@@ -171,7 +171,7 @@ describe("InProcessRunQueue", () => {
       queue.push([run("b")]);
       const taken = await queue.take(all, 1, never());
       queue.push([run("c")]);
-      const taking = queue.take({ queue: "q", taskTypes: ["y"] }, 5, never());
+      const taking = queue.take({ namespace: "default", queue: "q", taskTypes: ["y"] }, 5, never());
       queue.putBack([run("y1", "NORMAL", { taskType: "y" }), run("c")]);
       expect(ids(await taking)).toEqual(["y1"]);
       queue.putBack(taken);

@@ -4,7 +4,7 @@
 import { PRIORITIES, type Priority } from "../domain/model.js";
 import type { DispatchRun } from "../store/store.js";
 import { Fifo } from "./fifo.js";
-import type { RunQueue, TakeFilter } from "./run-queue.js";
+import { laneOf, type RunQueue, type TakeFilter } from "./run-queue.js";
 
 interface Entry {
   run: DispatchRun;
@@ -47,7 +47,7 @@ export class InProcessRunQueue implements RunQueue {
     for (const run of runs) {
       if (this.waiting.has(run.id)) continue;
       this.waiting.add(run.id);
-      this.lanes(run.queue, run.taskType)[PRIORITIES.indexOf(run.priority)]!.push({ run, readyAt });
+      this.lanes(laneOf(run), run.taskType)[PRIORITIES.indexOf(run.priority)]!.push({ run, readyAt });
     }
     this.serveWaiters();
   }
@@ -56,7 +56,7 @@ export class InProcessRunQueue implements RunQueue {
     for (const run of [...runs].reverse()) {
       if (this.waiting.has(run.id)) continue;
       this.waiting.add(run.id);
-      this.lanes(run.queue, run.taskType)[PRIORITIES.indexOf(run.priority)]!.unshift({ run, readyAt: 0 });
+      this.lanes(laneOf(run), run.taskType)[PRIORITIES.indexOf(run.priority)]!.unshift({ run, readyAt: 0 });
     }
     this.serveWaiters();
   }
@@ -131,7 +131,7 @@ export class InProcessRunQueue implements RunQueue {
   }
 
   private takeReady(filter: TakeFilter, max: number): DispatchRun[] {
-    const byType = this.queues.get(filter.queue);
+    const byType = this.queues.get(laneOf(filter));
     if (!byType) return [];
     const candidates =
       filter.taskTypes.length === 0

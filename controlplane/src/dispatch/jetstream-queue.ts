@@ -16,7 +16,7 @@ import { UnavailableError } from "../domain/errors.js";
 import { PRIORITIES } from "../domain/model.js";
 import type { DispatchRun } from "../store/store.js";
 import { InProcessRunQueue } from "./in-process-queue.js";
-import type { RunQueue, TakeFilter } from "./run-queue.js";
+import { laneOf, type RunQueue, type TakeFilter } from "./run-queue.js";
 
 const STREAM = "TASKPLANE_RUNS";
 const SUBJECTS = "taskplane.runs.>";
@@ -81,7 +81,7 @@ export class JetStreamRunQueue implements RunQueue {
   push(runs: DispatchRun[]): void {
     const bySubject = new Map<string, DispatchRun[]>();
     for (const run of runs) {
-      const subject = `taskplane.runs.${run.queue}.${PRIORITIES.indexOf(run.priority)}`;
+      const subject = `taskplane.runs.${laneOf(run)}.${PRIORITIES.indexOf(run.priority)}`;
       const list = bySubject.get(subject);
       if (list) list.push(run);
       else bySubject.set(subject, [run]);
@@ -100,7 +100,7 @@ export class JetStreamRunQueue implements RunQueue {
   }
 
   async take(filter: TakeFilter, max: number, signal: AbortSignal): Promise<DispatchRun[]> {
-    await this.consume(filter.queue);
+    await this.consume(laneOf(filter));
     return this.local.take(filter, max, signal);
   }
 

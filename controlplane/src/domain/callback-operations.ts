@@ -4,6 +4,7 @@ import type { CallbackPolicy } from "./callback-policy.js";
 import type { Clock } from "./clock.js";
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
 import type { Callback, Delivery, Page, Task } from "./model.js";
+import type { Scope } from "./scope.js";
 
 export class CallbackOperations {
   constructor(
@@ -13,22 +14,30 @@ export class CallbackOperations {
   ) {}
 
   /** Sets or (with undefined) removes a task's callback; events already recorded keep their URL. */
-  async update(taskId: string, callback: Callback | undefined): Promise<Task> {
+  async update(taskId: string, callback: Callback | undefined, scope: Scope): Promise<Task> {
+    await this.taskInScope(taskId, scope);
     if (callback) this.policy.check(callback);
     const task = await this.store.updateTaskCallback(taskId, callback, this.clock.now());
     if (!task) throw new NotFoundError(`task ${taskId} not found`);
     return task;
   }
 
-  list(filter: DeliveryFilter, pageSize: number, pageToken: string): Promise<Page<Delivery>> {
+  async list(filter: DeliveryFilter, pageSize: number, pageToken: string, scope: Scope): Promise<Page<Delivery>> {
     if (!filter.taskId && !filter.runId) throw new InvalidArgumentError("task_id or run_id: name the task or run whose deliveries to list");
+    if (filter.taskId) await this.taskInScope(filter.taskId, scope);
+    if (filter.runId) scope.see(await this.store.getRun(filter.runId), (r) => r.namespace, `run ${filter.runId} not found`);
     return this.store.listDeliveries(filter, pageSize, pageToken);
   }
 
   /** Sends an event again now, with its webhook-id, and retries it for a fresh window. */
-  async redeliver(deliveryId: string): Promise<Delivery> {
-    const delivery = await this.store.redeliver(deliveryId, this.clock.now(), this.policy.retryWindowMs);
+  async redeliver(deliveryId: string, scope: Scope): Promise<Delivery> {
+    const delivery = await this.store.redeliver(deliveryId, this.clock.now(), this.policy.retryWindowMs, scope.filter());
     if (!delivery) throw new NotFoundError(`delivery ${deliveryId} not found`);
     return delivery;
+  }
+
+  private async taskInScope(taskId: string, scope: Scope): Promise<void> {
+    const task = await this.store.getTask(taskId);
+    scope.see(task?.state === "DELETED" ? undefined : task, (t) => t.spec.namespace, `task ${taskId} not found`);
   }
 }

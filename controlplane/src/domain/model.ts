@@ -79,7 +79,11 @@ export interface Callback {
   secrets: string[];
 }
 
+export const DEFAULT_NAMESPACE = "default";
+
 export interface TaskSpec {
+  /** The tenant the task belongs to. */
+  namespace: string;
   type: string;
   queue: string;
   payload: Payload;
@@ -118,6 +122,7 @@ export interface Attempt {
 
 export interface Run {
   id: string;
+  namespace: string;
   taskId: string;
   taskType: string;
   queue: string;
@@ -205,6 +210,8 @@ export type NotificationChannel = { kind: "slack"; webhookUrl: string } | { kind
 
 /** Who hears about what: a task's or a queue's runs, some events, one channel, grouped per window. */
 export interface NotificationRuleSpec {
+  /** The rule's task's namespace, or the namespace of the queue it watches. */
+  namespace: string;
   taskId?: string;
   queue?: string;
   events: NotificationEvent[];

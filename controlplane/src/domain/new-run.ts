@@ -8,7 +8,7 @@ import { jitteredDueTime } from "./jitter.js";
  * scheduled fire is due after the schedule's jitter.
  */
 export function newRun(
-  task: { id: string; spec: { type: string; queue: string; priority: Priority; retry: { maxAttempts: number }; schedule: { jitterMs: number } } },
+  task: { id: string; spec: { namespace: string; type: string; queue: string; priority: Priority; retry: { maxAttempts: number }; schedule: { jitterMs: number } } },
   scheduledTime: Date,
   trigger: RunTrigger,
   extra: { traceparent?: string; payloadOverride?: Payload; dueTime?: Date } = {},
@@ -17,6 +17,7 @@ export function newRun(
   return {
     dueTime: jitterMs > 0 ? jitteredDueTime(task.id, scheduledTime, jitterMs) : undefined,
     id: randomUUID(),
+    namespace: task.spec.namespace,
     taskId: task.id,
     taskType: task.spec.type,
     queue: task.spec.queue,

@@ -4,6 +4,7 @@ import type { Store } from "../store/store.js";
 import type { Clock } from "./clock.js";
 import { NotFoundError } from "./errors.js";
 import type { NotificationChannel, NotificationRule, NotificationRuleSpec } from "./model.js";
+import type { Scope } from "./scope.js";
 
 /** What the domain asks of the notifications module: whether a channel can ever be sent to. */
 export interface ChannelPolicy {
@@ -18,22 +19,24 @@ export class NotificationOperations {
     private readonly channels: ChannelPolicy,
   ) {}
 
-  async create(spec: NotificationRuleSpec): Promise<NotificationRule> {
+  async create(spec: NotificationRuleSpec, scope: Scope): Promise<NotificationRule> {
+    let namespace = spec.namespace;
     if (spec.taskId) {
       const task = await this.store.getTask(spec.taskId);
-      if (!task || task.state === "DELETED") throw new NotFoundError(`task ${spec.taskId} not found`);
+      namespace = scope.see(task?.state === "DELETED" ? undefined : task, (t) => t.spec.namespace, `task ${spec.taskId} not found`).spec.namespace;
     }
+    scope.mayWrite(namespace);
     this.channels.check(spec.channel);
-    const rule: NotificationRule = { ...spec, id: randomUUID(), createTime: this.clock.now() };
+    const rule: NotificationRule = { ...spec, namespace, id: randomUUID(), createTime: this.clock.now() };
     await this.store.createNotificationRule(rule);
     return rule;
   }
 
-  list(filter: { taskId?: string; queue?: string }): Promise<NotificationRule[]> {
-    return this.store.listNotificationRules(filter);
+  list(filter: { taskId?: string; queue?: string }, scope: Scope): Promise<NotificationRule[]> {
+    return this.store.listNotificationRules({ ...filter, namespaces: scope.filter() });
   }
 
-  async delete(ruleId: string): Promise<void> {
-    if (!(await this.store.deleteNotificationRule(ruleId))) throw new NotFoundError(`notification rule ${ruleId} not found`);
+  async delete(ruleId: string, scope: Scope): Promise<void> {
+    if (!(await this.store.deleteNotificationRule(ruleId, scope.filter()))) throw new NotFoundError(`notification rule ${ruleId} not found`);
   }
 }

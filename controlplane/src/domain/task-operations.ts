@@ -10,6 +10,7 @@ import type { DueNotifier } from "./due-notifier.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import type { LogEntry, OverlapPolicy, Page, Payload, Run, Schedule, Task, TaskSpec, TaskState } from "./model.js";
 import { newRun } from "./new-run.js";
+import type { Scope } from "./scope.js";
 import type { Metrics } from "../telemetry/metrics.js";
 
 /** Resuming records at most this many fires skipped while paused. */
@@ -45,8 +46,9 @@ export class TaskOperations {
    * Creates tasks with their first runs in one transaction. `now` is the creation time the specs'
    * delays were resolved against; `traceparent` ties each first run to the caller's trace.
    */
-  async create(specs: TaskSpec[], now: Date, traceparent?: string): Promise<CreatedTask[]> {
+  async create(specs: TaskSpec[], now: Date, scope: Scope, traceparent?: string): Promise<CreatedTask[]> {
     const items = specs.map((spec) => {
+      scope.mayWrite(spec.namespace);
       checkSchedule(spec.schedule);
       if (spec.callback) this.callbacks.check(spec.callback);
       const first = firstFireTime(spec.schedule, now);
@@ -66,19 +68,18 @@ export class TaskOperations {
     return created;
   }
 
-  async get(taskId: string): Promise<Task> {
+  async get(taskId: string, scope: Scope): Promise<Task> {
     const task = await this.store.getTask(taskId);
-    if (!task || task.state === "DELETED") throw new NotFoundError(`task ${taskId} not found`);
-    return task;
+    return scope.see(task?.state === "DELETED" ? undefined : task, (t) => t.spec.namespace, `task ${taskId} not found`);
   }
 
-  list(filter: TaskFilter, pageSize: number, pageToken: string): Promise<Page<Task>> {
-    return this.store.listTasks(filter, pageSize, pageToken);
+  list(filter: Omit<TaskFilter, "namespaces">, namespace: string | undefined, pageSize: number, pageToken: string, scope: Scope): Promise<Page<Task>> {
+    return this.store.listTasks({ ...filter, namespaces: scope.filter(namespace) }, pageSize, pageToken);
   }
 
   /** Cancels one run of a task, or the task itself: no more fires, pending runs cancelled, running ones asked to stop. */
-  async cancel(taskId: string, runId: string | undefined, reason: string): Promise<{ task: Task; cancelledRuns: number }> {
-    const task = await this.get(taskId);
+  async cancel(taskId: string, runId: string | undefined, reason: string, scope: Scope): Promise<{ task: Task; cancelledRuns: number }> {
+    const task = await this.get(taskId, scope);
     const why = reason || "cancelled by a user";
     if (runId) {
       const run = await this.runOf(task, runId);
@@ -92,8 +93,8 @@ export class TaskOperations {
   }
 
   /** Runs a finished run again now, as its next attempt, with a fresh attempt budget. */
-  async retry(taskId: string, runId: string | undefined): Promise<Run> {
-    const task = await this.get(taskId);
+  async retry(taskId: string, runId: string | undefined, scope: Scope): Promise<Run> {
+    const task = await this.get(taskId, scope);
     const id = runId ?? (await this.store.lastFinishedRunId(taskId));
     if (!id) throw new FailedPreconditionError(`task ${taskId} has no finished run to retry`);
     const run = await this.runOf(task, id);
@@ -104,8 +105,8 @@ export class TaskOperations {
   }
 
   /** Creates a run due now, whatever the schedule. */
-  async trigger(taskId: string, payload: Payload | undefined, traceparent?: string): Promise<Run> {
-    const task = await this.get(taskId);
+  async trigger(taskId: string, payload: Payload | undefined, scope: Scope, traceparent?: string): Promise<Run> {
+    const task = await this.get(taskId, scope);
     if (task.state === "CANCELLED") throw new FailedPreconditionError(`task ${taskId} is cancelled; create a new task instead`);
     // A run is unique per scheduled time: two triggers in the same millisecond take the next one.
     for (let t = this.clock.now().getTime(); ; t++) {
@@ -118,8 +119,8 @@ export class TaskOperations {
   }
 
   /** Stops new fires of a recurring task; the fires it misses are recorded as SKIPPED when it resumes. */
-  async pause(taskId: string): Promise<Task> {
-    const task = await this.get(taskId);
+  async pause(taskId: string, scope: Scope): Promise<Task> {
+    const task = await this.get(taskId, scope);
     if (!isRecurring(task.spec.schedule)) {
       throw new FailedPreconditionError(`task ${taskId} is not recurring; cancel it instead of pausing`);
     }
@@ -134,8 +135,8 @@ export class TaskOperations {
    * recorded as SKIPPED (the most recent MAX_RECORDED_PAUSED_FIRES), so the history answers
    * "did it run at 03:00?".
    */
-  async resume(taskId: string): Promise<Task> {
-    const task = await this.get(taskId);
+  async resume(taskId: string, scope: Scope): Promise<Task> {
+    const task = await this.get(taskId, scope);
     if (task.state === "ACTIVE") return task;
     const now = this.clock.now();
     const next = firstFireTime(task.spec.schedule, now);
@@ -150,25 +151,24 @@ export class TaskOperations {
   }
 
   /** Removes a task from scheduling and listing; its runs stay as history. */
-  async delete(taskId: string): Promise<void> {
-    const task = await this.get(taskId);
+  async delete(taskId: string, scope: Scope): Promise<void> {
+    const task = await this.get(taskId, scope);
     await this.changeState(task, ["ACTIVE", "PAUSED", "COMPLETED", "CANCELLED"], "DELETED", {
       cancelRuns: { reason: "task deleted", onlyScheduled: false },
     });
   }
 
-  async getRun(runId: string): Promise<Run> {
-    const run = await this.store.getRun(runId);
-    if (!run) throw new NotFoundError(`run ${runId} not found`);
-    return run;
+  async getRun(runId: string, scope: Scope): Promise<Run> {
+    return scope.see(await this.store.getRun(runId), (r) => r.namespace, `run ${runId} not found`);
   }
 
-  listRuns(filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>> {
-    return this.store.listRuns(filter, pageSize, pageToken);
+  async listRuns(filter: Omit<RunFilter, "namespaces">, namespace: string | undefined, pageSize: number, pageToken: string, scope: Scope): Promise<Page<Run>> {
+    if (filter.taskId) await this.get(filter.taskId, scope);
+    return this.store.listRuns({ ...filter, namespaces: scope.filter(namespace) }, pageSize, pageToken);
   }
 
-  async listRunLogs(runId: string, afterSequence: bigint, limit: number): Promise<LogEntry[]> {
-    await this.getRun(runId);
+  async listRunLogs(runId: string, afterSequence: bigint, limit: number, scope: Scope): Promise<LogEntry[]> {
+    await this.getRun(runId, scope);
     return this.store.listRunLogs(runId, afterSequence, limit);
   }
 
@@ -187,8 +187,8 @@ export class TaskOperations {
    * Creates the runs a recurring task's schedule would have had in [from, to], all due now. A fire
    * time keeps at most one run: a SKIPPED one is made to run, any other is left alone.
    */
-  async backfill(taskId: string, from: Date, to: Date, overlap: OverlapPolicy): Promise<BackfillResult> {
-    const task = await this.get(taskId);
+  async backfill(taskId: string, from: Date, to: Date, overlap: OverlapPolicy, scope: Scope): Promise<BackfillResult> {
+    const task = await this.get(taskId, scope);
     const schedule = task.spec.schedule;
     if (!isRecurring(schedule)) throw new FailedPreconditionError(`task ${taskId} has a ${schedule.kind} schedule; only cron and interval tasks can be backfilled`);
     if (task.state === "CANCELLED") throw new FailedPreconditionError(`task ${taskId} is cancelled; create a new task instead`);

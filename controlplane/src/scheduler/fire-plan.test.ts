@@ -26,6 +26,7 @@ function due(overrides: Partial<DueRun> = {}): DueRun {
   return {
     id: "run-1",
     taskId: "task-1",
+    namespace: "default",
     queue: "q",
     taskType: "tick",
     priority: "HIGH",
@@ -77,6 +78,7 @@ describe("planFires: one-time and on-time fires", () => {
     expect(p.next).toEqual([
       {
         id: expect.any(String),
+        namespace: "default",
         taskId: "task-1",
         taskType: "tick",
         queue: "q",

@@ -115,6 +115,6 @@ function planNext(run: DueRun, next: Date | undefined, plan: FirePlan): void {
 function taskOf(run: DueRun) {
   return {
     id: run.taskId,
-    spec: { type: run.taskType, queue: run.queue, priority: run.priority, retry: { maxAttempts: run.maxAttempts }, schedule: run.schedule },
+    spec: { namespace: run.namespace, type: run.taskType, queue: run.queue, priority: run.priority, retry: { maxAttempts: run.maxAttempts }, schedule: run.schedule },
   };
 }

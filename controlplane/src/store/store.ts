@@ -26,6 +26,7 @@ import type {
 
 export interface NewRun {
   id: string;
+  namespace: string;
   taskId: string;
   taskType: string;
   queue: string;
@@ -47,6 +48,8 @@ export interface NewRun {
 /** What dispatch needs to queue a run. */
 export interface DispatchRun {
   id: string;
+  /** Workers take runs by namespace and queue. */
+  namespace: string;
   queue: string;
   taskType: string;
   priority: Priority;
@@ -69,6 +72,8 @@ export interface DueRun extends DispatchRun {
 }
 
 export interface TaskFilter {
+  /** Only these namespaces; undefined for all. */
+  namespaces?: string[];
   state?: TaskState;
   type?: string;
   queue?: string;
@@ -76,6 +81,8 @@ export interface TaskFilter {
 }
 
 export interface RunFilter {
+  /** Only these namespaces; undefined for all. */
+  namespaces?: string[];
   taskId?: string;
   state?: RunState;
 }
@@ -262,14 +269,14 @@ export interface Store {
   /** Records an attempt; false when another replica recorded one since the claim. */
   recordDeliveryAttempt(result: DeliveryResult): Promise<boolean>;
   listDeliveries(filter: DeliveryFilter, pageSize: number, pageToken: string): Promise<Page<Delivery>>;
-  /** Makes a delivery due now, with a fresh retry window. */
-  redeliver(deliveryId: string, now: Date, maxAgeMs: number): Promise<Delivery | undefined>;
+  /** Makes a delivery due now, with a fresh retry window; undefined when there is no such delivery in these namespaces. */
+  redeliver(deliveryId: string, now: Date, maxAgeMs: number, namespaces: string[] | undefined): Promise<Delivery | undefined>;
 
   // Notifications
   /** Stores a rule and marks the unfinished runs it watches. */
   createNotificationRule(rule: NotificationRule): Promise<void>;
-  listNotificationRules(filter: { taskId?: string; queue?: string }): Promise<NotificationRule[]>;
-  deleteNotificationRule(ruleId: string): Promise<boolean>;
+  listNotificationRules(filter: { taskId?: string; queue?: string; namespaces?: string[] }): Promise<NotificationRule[]>;
+  deleteNotificationRule(ruleId: string, namespaces: string[] | undefined): Promise<boolean>;
   /** Claims rules with unsent events whose group window has passed, stamping them sent at `now`. */
   claimDueNotifications(now: Date, limit: number, eventsPerMessage: number, leaseMs: number): Promise<DueNotification[]>;
   /** Marks a claim's events sent, or records why the message failed (they go in the next window). */

@@ -14,6 +14,8 @@ export type CallbackInit = MessageInitShape<typeof CallbackSchema>;
 export type NotificationRuleInit = MessageInitShape<typeof NotificationRuleSpecSchema>;
 
 export interface ListTasksFilter {
+  /** Only this namespace [every namespace the token names]. */
+  namespace?: string;
   state?: TaskState;
   type?: string;
   queue?: string;
@@ -23,6 +25,8 @@ export interface ListTasksFilter {
 }
 
 export interface ListRunsFilter {
+  /** Only this namespace [every namespace the token names]. */
+  namespace?: string;
   taskId?: string;
   state?: RunState;
   pageSize?: number;

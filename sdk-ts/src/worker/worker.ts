@@ -15,6 +15,8 @@ export type WorkerState = "RUNNING" | "DRAINING" | "STOPPED";
 export interface WorkerOptions extends ConnectionOptions {
   /** Handlers by task type; the worker polls only for these types. */
   handlers: Record<string, Handler>;
+  /** The namespace whose runs to take [default]; the token must name it. */
+  namespace?: string;
   /** [default] */
   queue?: string;
   /** Attempts run at once [10]. */
@@ -117,6 +119,7 @@ export class Worker {
           {
             workerId: this.workerId,
             queue: this.options.queue ?? "",
+            namespace: this.options.namespace ?? "",
             taskTypes: Object.keys(this.options.handlers),
             maxTasks: concurrency - this.running.size,
             wait: duration(waitMs),

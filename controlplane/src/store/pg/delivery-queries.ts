@@ -147,12 +147,13 @@ export async function selectDeliveries(db: Queryable, filter: DeliveryFilter, pa
 }
 
 /** Makes a delivery due now with a fresh retry window, whatever its state. */
-export async function redeliver(db: Queryable, deliveryId: string, now: Date, maxAgeMs: number): Promise<Delivery | undefined> {
+export async function redeliver(db: Queryable, deliveryId: string, now: Date, maxAgeMs: number, namespaces: string[] | undefined): Promise<Delivery | undefined> {
   const { rows } = await db.query<DeliveryRow>(
     `UPDATE callback_deliveries SET state = 'PENDING', next_attempt_time = $2, retry_until = $2::timestamptz + $3 * interval '1 millisecond',
             claim = claim + 1, backoff_from = attempt_count
-      WHERE id = $1 RETURNING ${DELIVERY_COLUMNS}`,
-    [deliveryId, now, maxAgeMs],
+      WHERE id = $1 AND ($4::text[] IS NULL OR task_id IN (SELECT id FROM tasks WHERE namespace = ANY($4::text[])))
+      RETURNING ${DELIVERY_COLUMNS}`,
+    [deliveryId, now, maxAgeMs, namespaces ?? null],
   );
   return rows[0] ? deliveryFromRow(rows[0]) : undefined;
 }

@@ -4,10 +4,11 @@ import type { NotificationRecord, NotificationRule } from "../../domain/model.js
 import type { DueNotification } from "../store.js";
 import type { Queryable } from "./db.js";
 
-const RULE_COLUMNS = "id, task_id, queue, events, channel, late_after_ms, group_window_ms, create_time, last_sent_time, last_error";
+const RULE_COLUMNS = "id, namespace, task_id, queue, events, channel, late_after_ms, group_window_ms, create_time, last_sent_time, last_error";
 
 interface RuleRow {
   id: string;
+  namespace: string;
   task_id: string | null;
   queue: string | null;
   events: NotificationRule["events"];
@@ -22,6 +23,7 @@ interface RuleRow {
 function ruleFromRow(r: RuleRow): NotificationRule {
   return {
     id: r.id,
+    namespace: r.namespace,
     taskId: r.task_id ?? undefined,
     queue: r.queue ?? undefined,
     events: r.events,
@@ -36,29 +38,31 @@ function ruleFromRow(r: RuleRow): NotificationRule {
 
 export async function insertNotificationRule(db: Queryable, rule: NotificationRule): Promise<void> {
   await db.query(
-    `INSERT INTO notification_rules (id, task_id, queue, events, channel, late_after_ms, group_window_ms, create_time)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [rule.id, rule.taskId ?? null, rule.queue ?? null, rule.events, JSON.stringify(rule.channel), rule.lateAfterMs, rule.groupWindowMs, rule.createTime],
+    `INSERT INTO notification_rules (id, task_id, queue, events, channel, late_after_ms, group_window_ms, create_time, namespace)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [rule.id, rule.taskId ?? null, rule.queue ?? null, rule.events, JSON.stringify(rule.channel), rule.lateAfterMs, rule.groupWindowMs, rule.createTime, rule.namespace],
   );
   // Runs written from now on are marked as they are inserted; these are the ones already waiting or running.
   await db.query(
     `UPDATE runs SET notify = true
-      WHERE state IN ('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING') AND NOT notify AND (task_id = $1 OR queue = $2)`,
-    [rule.taskId ?? null, rule.queue ?? null],
+      WHERE state IN ('SCHEDULED', 'QUEUED', 'RUNNING', 'RETRYING') AND NOT notify AND (task_id = $1 OR (queue = $2 AND namespace = $3))`,
+    [rule.taskId ?? null, rule.queue ?? null, rule.namespace],
   );
 }
 
-export async function selectNotificationRules(db: Queryable, filter: { taskId?: string; queue?: string }): Promise<NotificationRule[]> {
+export async function selectNotificationRules(db: Queryable, filter: { taskId?: string; queue?: string; namespaces?: string[] }): Promise<NotificationRule[]> {
   const { rows } = await db.query<RuleRow>(
     `SELECT ${RULE_COLUMNS} FROM notification_rules
-      WHERE ($1::uuid IS NULL OR task_id = $1) AND ($2::text IS NULL OR queue = $2) ORDER BY create_time`,
-    [filter.taskId ?? null, filter.queue ?? null],
+      WHERE ($1::uuid IS NULL OR task_id = $1) AND ($2::text IS NULL OR queue = $2) AND ($3::text[] IS NULL OR namespace = ANY($3::text[]))
+      ORDER BY create_time`,
+    [filter.taskId ?? null, filter.queue ?? null, filter.namespaces ?? null],
   );
   return rows.map(ruleFromRow);
 }
 
-export async function deleteNotificationRule(db: Queryable, ruleId: string): Promise<boolean> {
-  return ((await db.query("DELETE FROM notification_rules WHERE id = $1", [ruleId])).rowCount ?? 0) > 0;
+export async function deleteNotificationRule(db: Queryable, ruleId: string, namespaces: string[] | undefined): Promise<boolean> {
+  const { rowCount } = await db.query("DELETE FROM notification_rules WHERE id = $1 AND ($2::text[] IS NULL OR namespace = ANY($2::text[]))", [ruleId, namespaces ?? null]);
+  return (rowCount ?? 0) > 0;
 }
 
 /** The unsent events one message may cover; more wait for the next window. */

@@ -243,20 +243,20 @@ export class PgStore implements Store {
     return deliveries.selectDeliveries(this.pool, filter, pageSize, pageToken);
   }
 
-  redeliver(deliveryId: string, now: Date, maxAgeMs: number) {
-    return deliveries.redeliver(this.pool, deliveryId, now, maxAgeMs);
+  redeliver(deliveryId: string, now: Date, maxAgeMs: number, namespaces: string[] | undefined) {
+    return deliveries.redeliver(this.pool, deliveryId, now, maxAgeMs, namespaces);
   }
 
   createNotificationRule(rule: NotificationRule) {
     return inTransaction(this.pool, (db) => notifications.insertNotificationRule(db, rule));
   }
 
-  listNotificationRules(filter: { taskId?: string; queue?: string }) {
+  listNotificationRules(filter: { taskId?: string; queue?: string; namespaces?: string[] }) {
     return notifications.selectNotificationRules(this.pool, filter);
   }
 
-  deleteNotificationRule(ruleId: string) {
-    return notifications.deleteNotificationRule(this.pool, ruleId);
+  deleteNotificationRule(ruleId: string, namespaces: string[] | undefined) {
+    return notifications.deleteNotificationRule(this.pool, ruleId, namespaces);
   }
 
   claimDueNotifications(now: Date, limit: number, eventsPerMessage: number, leaseMs: number) {

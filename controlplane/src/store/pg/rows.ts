@@ -16,6 +16,7 @@ export function scheduleFromJson(json: Record<string, unknown>): Schedule {
 
 export interface TaskRow {
   id: string;
+  namespace: string;
   type: string;
   queue: string;
   priority: number;
@@ -41,6 +42,7 @@ export function taskFromRow(r: TaskRow): Task {
     updateTime: r.updated_at,
     nextFireTime: r.next_fire_time ?? undefined,
     spec: {
+      namespace: r.namespace,
       type: r.type,
       queue: r.queue,
       priority: priorityFromDb(r.priority),
@@ -59,6 +61,7 @@ export function taskToParams(t: Task): unknown[] {
   const s = t.spec;
   return [
     t.id,
+    s.namespace,
     s.type,
     s.queue,
     priorityToDb(s.priority),
@@ -78,6 +81,7 @@ export function taskToParams(t: Task): unknown[] {
 
 export interface RunRow {
   id: string;
+  namespace: string;
   task_id: string;
   task_type: string;
   queue: string;
@@ -104,6 +108,7 @@ export interface RunRow {
 export function runFromRow(r: RunRow): Run {
   return {
     id: r.id,
+    namespace: r.namespace,
     taskId: r.task_id,
     taskType: r.task_type,
     queue: r.queue,
@@ -137,6 +142,7 @@ export function runFromNew(r: NewRun, now: Date): Run {
   const state = r.state ?? "SCHEDULED";
   return {
     id: r.id,
+    namespace: r.namespace,
     taskId: r.taskId,
     taskType: r.taskType,
     queue: r.queue,

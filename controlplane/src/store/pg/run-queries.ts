@@ -16,10 +16,11 @@ import {
 
 /** Whether a task's callback, or a notification rule, watches a run: set when it is written or reopened. */
 const HAS_CALLBACK = (run: string) => `EXISTS (SELECT 1 FROM tasks t WHERE t.id = ${run}.task_id AND t.callback IS NOT NULL)`;
-const HAS_RULE = (run: string) => `EXISTS (SELECT 1 FROM notification_rules n WHERE n.task_id = ${run}.task_id OR n.queue = ${run}.queue)`;
+const HAS_RULE = (run: string) =>
+  `EXISTS (SELECT 1 FROM notification_rules n WHERE n.task_id = ${run}.task_id OR (n.queue = ${run}.queue AND n.namespace = ${run}.namespace))`;
 
 export const RUN_COLUMNS =
-  "id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent, attempts";
+  "id, namespace, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, fire_time, start_time, end_time, attempt, max_attempts, cancel_requested, output, output_type, error, reason, heartbeat_details, traceparent, attempts";
 
 /**
  * Inserts runs; a (task, scheduled time) that exists already is skipped. Returns the inserted runs
@@ -54,18 +55,18 @@ export async function insertOrReopenSkipped(db: Queryable, runs: NewRun[], now: 
 async function writeRuns(db: Queryable, runs: NewRun[], now: Date, onConflict: string): Promise<{ id: string; created: boolean }[]> {
   if (runs.length === 0) return [];
   const { rows } = await db.query<{ id: string; created: boolean }>(
-    `INSERT INTO runs (id, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent,
+    `INSERT INTO runs (id, namespace, task_id, task_type, queue, priority, state, trigger, scheduled_time, due_time, max_attempts, traceparent,
                        payload_override, reason, overlap_policy, fire_time, end_time, fence_token, callback, notify)
-     SELECT u.id, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time,
+     SELECT u.id, u.namespace, u.task_id, u.task_type, u.queue, u.priority, u.state, u.trigger, u.scheduled_time,
             COALESCE(u.due_time, u.scheduled_time), u.max_attempts,
             u.traceparent, u.payload_override, u.reason, u.overlap_policy,
             CASE WHEN u.state = 'QUEUED' THEN $13::timestamptz END, CASE WHEN u.state = 'SKIPPED' THEN $13::timestamptz END,
             NULLIF(current_setting('taskplane.fence', true), '')::bigint,
             ${HAS_CALLBACK("u")}, ${HAS_RULE("u")}
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::timestamptz[], $8::int[], $9::text[],
-                   $10::bytea[], $11::text[], $12::text[], $14::timestamptz[], $15::text[])
+                   $10::bytea[], $11::text[], $12::text[], $14::timestamptz[], $15::text[], $16::text[])
          AS u(id, task_id, task_type, queue, priority, trigger, scheduled_time, max_attempts, traceparent, payload_override, state, reason,
-              due_time, overlap_policy)
+              due_time, overlap_policy, namespace)
      ON CONFLICT (task_id, scheduled_time) ${onConflict}
      RETURNING id, xmax = 0 AS created`,
     [
@@ -84,6 +85,7 @@ async function writeRuns(db: Queryable, runs: NewRun[], now: Date, onConflict: s
       now,
       runs.map((r) => r.dueTime ?? null),
       runs.map((r) => r.overlap ?? null),
+      runs.map((r) => r.namespace),
     ],
   );
   return rows;
@@ -101,6 +103,7 @@ export async function selectRuns(db: Queryable, filter: RunFilter, pageSize: num
     params.push(value);
     where.push(clause.replace("?", `$${params.length}`));
   };
+  if (filter.namespaces) add("namespace = ANY(?::text[])", filter.namespaces);
   if (filter.taskId) add("task_id = ?", filter.taskId);
   if (filter.state) add("state = ?", filter.state);
   const before = decodePageToken(pageToken);
@@ -203,6 +206,7 @@ export async function selectLogs(db: Queryable, runId: string, afterSequence: bi
 
 interface DueRow {
   id: string;
+  namespace: string;
   task_id: string;
   queue: string;
   task_type: string;
@@ -220,7 +224,7 @@ interface DueRow {
 
 export async function selectDueRuns(db: Queryable, until: Date, limit: number): Promise<DueRun[]> {
   const { rows } = await db.query<DueRow>(
-    `SELECT r.id, r.task_id, r.queue, r.task_type, r.priority, r.due_time, r.state, r.trigger, r.scheduled_time,
+    `SELECT r.id, r.namespace, r.task_id, r.queue, r.task_type, r.priority, r.due_time, r.state, r.trigger, r.scheduled_time,
             r.max_attempts, r.traceparent, r.overlap_policy, t.state AS task_state, t.schedule
        FROM runs r JOIN tasks t ON t.id = r.task_id
       WHERE r.state IN ('SCHEDULED', 'RETRYING') AND r.due_time <= $1
@@ -229,6 +233,7 @@ export async function selectDueRuns(db: Queryable, until: Date, limit: number): 
   );
   return rows.map((r) => ({
     id: r.id,
+    namespace: r.namespace,
     taskId: r.task_id,
     queue: r.queue,
     taskType: r.task_type,
@@ -245,10 +250,11 @@ export async function selectDueRuns(db: Queryable, until: Date, limit: number): 
   }));
 }
 
-const DISPATCH_COLUMNS = "id, queue, task_type, priority, due_time, traceparent";
+const DISPATCH_COLUMNS = "id, namespace, queue, task_type, priority, due_time, traceparent";
 
 interface DispatchRow {
   id: string;
+  namespace: string;
   queue: string;
   task_type: string;
   priority: number;
@@ -258,6 +264,7 @@ interface DispatchRow {
 
 const dispatchRunFromRow = (r: DispatchRow): DispatchRun => ({
   id: r.id,
+  namespace: r.namespace,
   queue: r.queue,
   taskType: r.task_type,
   priority: priorityFromDb(r.priority),

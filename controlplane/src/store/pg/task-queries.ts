@@ -5,10 +5,10 @@ import type { Queryable } from "./db.js";
 import { decodePageToken, encodePageToken, taskFromRow, taskToParams, type TaskRow } from "./rows.js";
 
 const TASK_COLUMNS =
-  "id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at";
+  "id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at";
 
 const TASK_ARRAY_TYPES = [
-  "uuid", "text", "text", "smallint", "bytea", "text", "jsonb", "text", "jsonb", "jsonb", "jsonb", "jsonb", "text", "timestamptz", "timestamptz",
+  "uuid", "text", "text", "text", "smallint", "bytea", "text", "jsonb", "text", "jsonb", "jsonb", "jsonb", "jsonb", "text", "timestamptz", "timestamptz",
 ];
 
 /** Inserts tasks in one statement; returns the ids inserted (a task whose idempotency key is taken is not). */
@@ -17,9 +17,9 @@ export async function insertTasks(db: Queryable, tasks: Task[]): Promise<Set<str
   const rows = tasks.map(taskToParams);
   const columns = TASK_ARRAY_TYPES.map((_, i) => rows.map((r) => r[i]));
   const { rows: inserted } = await db.query<{ id: string }>(
-    `INSERT INTO tasks (id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at)
+    `INSERT INTO tasks (id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at)
      SELECT *, u.created_at FROM unnest(${TASK_ARRAY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
-       AS u(id, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at)
+       AS u(id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id`,
     columns,
@@ -48,6 +48,7 @@ export async function selectTasks(db: Queryable, filter: TaskFilter, pageSize: n
     params.push(value);
     where.push(clause.replace("?", `$${params.length}`));
   };
+  if (filter.namespaces) add("namespace = ANY(?::text[])", filter.namespaces);
   if (filter.state) add("state = ?", filter.state);
   else add("state <> ?", "DELETED");
   if (filter.type) add("type = ?", filter.type);
