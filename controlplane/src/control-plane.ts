@@ -1,6 +1,8 @@
 // Wiring: store, queue, scheduler, dispatch and API for one control-plane process.
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import { auditInterceptor } from "./api/audit-interceptor.js";
+import { auditService } from "./api/audit-service.js";
 import { authInterceptor } from "./api/auth-interceptor.js";
 import { notificationService } from "./api/notification-service.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
@@ -81,12 +83,14 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
       tasks: taskService(tasks, callbacks, clock),
       workers: workerService(dispatcher, reports, clock),
       notifications: notificationService(notificationRules),
+      audit: auditService(store),
     },
     {
       host: config.host,
       port: config.port,
       logger,
       metrics,
+      audit: auditInterceptor(store, logger),
       auth: config.auth && authInterceptor(createTokenVerifier(config.auth), config.limits),
       tls: config.tls,
     },

@@ -4,11 +4,13 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_taskplane_v1_task_service, TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import { file_taskplane_v1_worker_service, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { file_taskplane_v1_notification_service, NotificationService } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
+import { AuditService, file_taskplane_v1_audit_service } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";
+import { peerKey } from "./api/audit-interceptor.js";
 import type { Logger } from "pino";
 import { errorInterceptor, metricsInterceptor, tracingInterceptor, validationInterceptor } from "./api/interceptors.js";
 import type { Metrics } from "./telemetry/metrics.js";
@@ -24,14 +26,21 @@ export async function startApiServer(
     tasks: ServiceImpl<typeof TaskService>;
     workers: ServiceImpl<typeof WorkerService>;
     notifications: ServiceImpl<typeof NotificationService>;
+    audit: ServiceImpl<typeof AuditService>;
   },
-  options: { host: string; port: number; logger: Logger; metrics: Metrics; auth?: Interceptor; tls?: TlsSettings },
+  options: { host: string; port: number; logger: Logger; metrics: Metrics; audit: Interceptor; auth?: Interceptor; tls?: TlsSettings },
 ): Promise<ApiServer> {
   const routes = (router: ConnectRouter) => {
     router.service(TaskService, services.tasks);
     router.service(WorkerService, services.workers);
     router.service(NotificationService, services.notifications);
-    reflectionRoutes([file_taskplane_v1_task_service, file_taskplane_v1_worker_service, file_taskplane_v1_notification_service])(router);
+    router.service(AuditService, services.audit);
+    reflectionRoutes([
+      file_taskplane_v1_task_service,
+      file_taskplane_v1_worker_service,
+      file_taskplane_v1_notification_service,
+      file_taskplane_v1_audit_service,
+    ])(router);
   };
   const rpc = connectNodeAdapter({
     routes,
@@ -40,12 +49,14 @@ export async function startApiServer(
     interceptors: [
       tracingInterceptor,
       metricsInterceptor(options.metrics),
+      options.audit,
       errorInterceptor(options.logger),
       ...(options.auth ? [options.auth] : []),
       validationInterceptor,
     ],
     // Workers sit next to the control plane: gzip costs more CPU than it saves on the wire.
     acceptCompression: [],
+    contextValues: (req) => createContextValues().set(peerKey, req.socket?.remoteAddress),
   });
   const handler = withMetricsEndpoint(rpc, options.metrics);
   const h1 = http.createServer(handler);

@@ -38,3 +38,4 @@ export {
   type FireTime,
 } from "@taskplane/proto/taskplane/v1/task_pb.js";
 export { NotificationEvent, type NotificationRule } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
+export type { AuditEvent } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";

@@ -2,6 +2,7 @@
 // token must verify, the method's permission must be granted by one of its roles, a worker may
 // poll only its queues, and each principal has a token bucket per class of methods.
 import { createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { pendingAudit } from "../audit/audit-context.js";
 import { grants, permissionFor, type Permission } from "../auth/permissions.js";
 import { mayUse, type Principal } from "../auth/principal.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
@@ -25,6 +26,7 @@ const CLASS_OF: Record<Permission, MethodClass> = {
   "tasks.create": "write",
   "tasks.operate": "write",
   "notifications.manage": "write",
+  "audit.read": "read",
   work: "work",
 };
 
@@ -38,6 +40,9 @@ export function authInterceptor(verify: TokenVerifier, limits: LimitSettings): I
     const token = /^Bearer\s+(\S+)$/i.exec(req.header.get("authorization") ?? "")?.[1];
     if (!token) throw new UnauthenticatedError("no bearer token: send `authorization: Bearer <token>`");
     const principal = await verify(token);
+    // The audit event of this call, recorded with its change, names who made it.
+    const audit = pendingAudit();
+    if (audit) audit.principal = principal.subject;
     if (!permission || !grants(principal.roles, permission)) {
       throw new PermissionDeniedError(`${principal.subject} may not call ${req.method.name}: roles [${principal.roles.join(", ")}] lack ${permission ?? "any grant for it"}`);
     }

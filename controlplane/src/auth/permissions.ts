@@ -4,7 +4,7 @@
 import type { Role } from "./principal.js";
 
 /** "discover" (server reflection) needs no token at all. */
-export type Permission = "tasks.read" | "tasks.create" | "tasks.operate" | "notifications.manage" | "work" | "discover";
+export type Permission = "tasks.read" | "tasks.create" | "tasks.operate" | "notifications.manage" | "audit.read" | "work" | "discover";
 
 const METHOD_PERMISSIONS: Record<string, Permission> = {
   "taskplane.v1.TaskService/CreateTask": "tasks.create",
@@ -28,6 +28,7 @@ const METHOD_PERMISSIONS: Record<string, Permission> = {
   "taskplane.v1.NotificationService/CreateNotificationRule": "notifications.manage",
   "taskplane.v1.NotificationService/DeleteNotificationRule": "notifications.manage",
   "taskplane.v1.NotificationService/ListNotificationRules": "tasks.read",
+  "taskplane.v1.AuditService/ListAuditEvents": "audit.read",
   "taskplane.v1.WorkerService/PollTasks": "work",
   "taskplane.v1.WorkerService/Heartbeat": "work",
   "taskplane.v1.WorkerService/CompleteRun": "work",
@@ -39,7 +40,7 @@ const METHOD_PERMISSIONS: Record<string, Permission> = {
 };
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ["tasks.read", "tasks.create", "tasks.operate", "notifications.manage", "work", "discover"],
+  admin: ["tasks.read", "tasks.create", "tasks.operate", "notifications.manage", "audit.read", "work", "discover"],
   operator: ["tasks.read", "tasks.operate", "notifications.manage", "discover"],
   submitter: ["tasks.read", "tasks.create", "discover"],
   viewer: ["tasks.read", "discover"],

@@ -57,3 +57,6 @@ export class ResourceExhaustedError extends DomainError {
     super(message);
   }
 }
+
+/** NOT_FOUND for something that exists outside the caller's namespaces: answered as missing, audited as a refusal. */
+export class OutOfScopeError extends NotFoundError {}

@@ -239,3 +239,17 @@ export interface NotificationRecord {
   detail?: string;
   time: Date;
 }
+
+/** One change made through the API, or one security refusal. */
+export interface AuditEvent {
+  sequence: string;
+  time: Date;
+  principal: string;
+  namespace?: string;
+  action: string;
+  target?: string;
+  /** "ok", or the code the call was refused with. */
+  result: string;
+  detail?: string;
+  address?: string;
+}

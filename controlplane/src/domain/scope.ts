@@ -1,6 +1,6 @@
 // The namespaces a caller may use. A task outside them does not exist for that caller: reads and
 // changes by id answer NOT_FOUND, so ids do not reveal other tenants' tasks.
-import { NotFoundError, PermissionDeniedError } from "./errors.js";
+import { NotFoundError, OutOfScopeError, PermissionDeniedError } from "./errors.js";
 
 export class Scope {
   /** Every namespace: authentication is off, or the token says "*". */
@@ -18,7 +18,8 @@ export class Scope {
 
   /** Throws NOT_FOUND, as for a missing id, when `namespace` is out of scope. */
   see<T>(thing: T | undefined, namespaceOf: (t: T) => string, notFound: string): T {
-    if (!thing || !this.includes(namespaceOf(thing))) throw new NotFoundError(notFound);
+    if (!thing) throw new NotFoundError(notFound);
+    if (!this.includes(namespaceOf(thing))) throw new OutOfScopeError(notFound);
     return thing;
   }
 

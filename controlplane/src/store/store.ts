@@ -3,6 +3,7 @@
 // late, duplicate or stale requests are refused rather than applied.
 import type {
   Assignment,
+  AuditEvent,
   Callback,
   Delivery,
   DeliveryAttempt,
@@ -192,6 +193,17 @@ export interface DueNotification {
   eventIds: string[];
 }
 
+export interface AuditFilter {
+  /** Only these namespaces (undefined: all, events without one included). */
+  namespaces?: string[];
+  principal?: string;
+  action?: string;
+  target?: string;
+  refusedOnly: boolean;
+  from?: Date;
+  to?: Date;
+}
+
 /** A scheduler write refused because a newer leader's fencing token is in force. */
 export class FencedWriteError extends Error {
   constructor(
@@ -281,6 +293,11 @@ export interface Store {
   claimDueNotifications(now: Date, limit: number, eventsPerMessage: number, leaseMs: number): Promise<DueNotification[]>;
   /** Marks a claim's events sent, or records why the message failed (they go in the next window). */
   finishNotification(ruleId: string, eventIds: string[], error: string | undefined, now: Date): Promise<void>;
+
+  // Audit
+  /** Records an audit event on its own (a refusal, or a call that changed nothing). */
+  appendAudit(event: Omit<AuditEvent, "sequence">): Promise<void>;
+  listAuditEvents(filter: AuditFilter, pageSize: number, pageToken: string): Promise<Page<AuditEvent>>;
 
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import type { CallbackSchema, DeliveryState, OverlapPolicy, RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import { NotificationService, type NotificationRuleSpecSchema } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
+import { AuditService, type ListAuditEventsRequestSchema } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";
 import type { PayloadData } from "../payload.js";
 import type { ScheduleInit } from "./schedules.js";
 import { createTransport, type ConnectionOptions } from "./transport.js";
@@ -43,11 +44,13 @@ export class TaskplaneClient {
   /** The generated client, for anything the helpers do not cover. */
   readonly service: Client<typeof TaskService>;
   readonly notificationService: Client<typeof NotificationService>;
+  readonly auditService: Client<typeof AuditService>;
 
   constructor(options: ConnectionOptions) {
     const transport = createTransport(options);
     this.service = createClient(TaskService, transport);
     this.notificationService = createClient(NotificationService, transport);
+    this.auditService = createClient(AuditService, transport);
   }
 
   /** Creates a task and its first run; with an idempotency key already used, returns the first task (`existing`). */
@@ -164,5 +167,10 @@ export class TaskplaneClient {
 
   async deleteNotificationRule(ruleId: string): Promise<void> {
     await this.notificationService.deleteNotificationRule({ ruleId });
+  }
+
+  /** The audit trail, newest first: every change and every security refusal (admin only). */
+  auditEvents(filter: MessageInitShape<typeof ListAuditEventsRequestSchema> = {}) {
+    return this.auditService.listAuditEvents(filter);
   }
 }

@@ -1,10 +1,11 @@
 // The Postgres Store: composes the per-operation SQL functions into the Store's operations,
 // each one transaction where it changes more than one row.
 import type pg from "pg";
-import type { Callback, NotificationRule, Task } from "../../domain/model.js";
+import type { AuditEvent, Callback, NotificationRule, Task } from "../../domain/model.js";
 import type {
   AttemptFailure,
   AttemptSuccess,
+  AuditFilter,
   DecideAfterFailure,
   DeliveryFilter,
   DeliveryResult,
@@ -16,6 +17,8 @@ import type {
   TaskFilter,
 } from "../store.js";
 import { createPool, inTransaction } from "./db.js";
+import * as audit from "./audit-queries.js";
+import { inAuditedTransaction } from "./audit-queries.js";
 import * as deliveries from "./delivery-queries.js";
 import * as notifications from "./notification-queries.js";
 import * as runs from "./run-queries.js";
@@ -39,7 +42,8 @@ export class PgStore implements Store {
   }
 
   async createTasks(items: { task: Task; firstRun?: NewRun }[]) {
-    return inTransaction(this.pool, async (db) => {
+    const described = (created: { task: Task }[]) => ({ namespace: created[0]?.task.spec.namespace, target: created.map((c) => c.task.id).join(",") });
+    return inAuditedTransaction(this.pool, async (db) => {
       const inserted = await tasks.insertTasks(db, items.map((i) => i.task));
       const taken = items.filter((i) => !inserted.has(i.task.id)).map((i) => i.task.spec.idempotencyKey!);
       const existing = await tasks.selectTasksByIdempotencyKey(db, taken);
@@ -51,7 +55,7 @@ export class PgStore implements Store {
           ? { task, firstRun: firstRuns.get(task.id), existing: false }
           : { task: existing.get(task.spec.idempotencyKey!)!, existing: true },
       );
-    });
+    }, described);
   }
 
   getTask(taskId: string) {
@@ -63,7 +67,7 @@ export class PgStore implements Store {
   }
 
   async changeTaskState(change: Parameters<Store["changeTaskState"]>[0]) {
-    return inTransaction(this.pool, async (db) => {
+    return inAuditedTransaction(this.pool, async (db) => {
       const task = await tasks.selectTask(db, change.taskId, true);
       if (!task || !change.from.includes(task.state)) return undefined;
       const cancelledRuns = change.cancelRuns
@@ -76,16 +80,16 @@ export class PgStore implements Store {
       if (change.nextRun) await runs.insertOrReopenSkipped(db, [change.nextRun], change.now);
       const updated = await tasks.updateTaskState(db, task.id, change.to, change.nextRun?.scheduledTime ?? null, change.now);
       return { task: updated, cancelledRuns };
-    });
+    }, (r) => r && { namespace: r.task.spec.namespace, target: r.task.id });
   }
 
   async insertRun(run: NewRun) {
-    const [inserted] = await runs.insertRuns(this.pool, [run]);
+    const [inserted] = await inAuditedTransaction(this.pool, (db) => runs.insertRuns(db, [run]), ([r]) => r && { namespace: r.namespace, target: r.id });
     return inserted;
   }
 
   backfillRuns(items: NewRun[], now: Date) {
-    return runs.insertOrReopenSkipped(this.pool, items, now);
+    return inAuditedTransaction(this.pool, (db) => runs.insertOrReopenSkipped(db, items, now), () => ({ namespace: items[0]?.namespace, target: items[0]?.taskId }));
   }
 
   getRun(runId: string) {
@@ -97,11 +101,11 @@ export class PgStore implements Store {
   }
 
   cancelRun(taskId: string, runId: string, reason: string, now: Date) {
-    return runs.cancelRunsOfTasks(this.pool, [taskId], reason, now, { runId });
+    return inAuditedTransaction(this.pool, (db) => runs.cancelRunsOfTasks(db, [taskId], reason, now, { runId }), (n) => (n > 0 ? { target: runId } : undefined));
   }
 
   reopenRun(runId: string, extraAttempts: number, now: Date) {
-    return runs.reopenRun(this.pool, runId, extraAttempts, now);
+    return inAuditedTransaction(this.pool, (db) => runs.reopenRun(db, runId, extraAttempts, now), (r) => r && { namespace: r.namespace, target: r.id });
   }
 
   lastFinishedRunId(taskId: string) {
@@ -228,7 +232,7 @@ export class PgStore implements Store {
   }
 
   updateTaskCallback(taskId: string, callback: Callback | undefined, now: Date) {
-    return inTransaction(this.pool, (db) => deliveries.updateTaskCallback(db, taskId, callback, now));
+    return inAuditedTransaction(this.pool, (db) => deliveries.updateTaskCallback(db, taskId, callback, now), (t) => t && { namespace: t.spec.namespace, target: t.id });
   }
 
   claimDueDeliveries(now: Date, limit: number, leaseMs: number, maxAgeMs: number) {
@@ -244,11 +248,11 @@ export class PgStore implements Store {
   }
 
   redeliver(deliveryId: string, now: Date, maxAgeMs: number, namespaces: string[] | undefined) {
-    return deliveries.redeliver(this.pool, deliveryId, now, maxAgeMs, namespaces);
+    return inAuditedTransaction(this.pool, (db) => deliveries.redeliver(db, deliveryId, now, maxAgeMs, namespaces), (d) => d && { target: d.id });
   }
 
   createNotificationRule(rule: NotificationRule) {
-    return inTransaction(this.pool, (db) => notifications.insertNotificationRule(db, rule));
+    return inAuditedTransaction(this.pool, (db) => notifications.insertNotificationRule(db, rule), () => ({ namespace: rule.namespace, target: rule.id }));
   }
 
   listNotificationRules(filter: { taskId?: string; queue?: string; namespaces?: string[] }) {
@@ -256,7 +260,15 @@ export class PgStore implements Store {
   }
 
   deleteNotificationRule(ruleId: string, namespaces: string[] | undefined) {
-    return notifications.deleteNotificationRule(this.pool, ruleId, namespaces);
+    return inAuditedTransaction(this.pool, (db) => notifications.deleteNotificationRule(db, ruleId, namespaces), (deleted) => (deleted ? { target: ruleId } : undefined));
+  }
+
+  appendAudit(event: Omit<AuditEvent, "sequence">) {
+    return audit.insertAudit(this.pool, event);
+  }
+
+  listAuditEvents(filter: AuditFilter, pageSize: number, pageToken: string) {
+    return audit.selectAuditEvents(this.pool, filter, pageSize, pageToken);
   }
 
   claimDueNotifications(now: Date, limit: number, eventsPerMessage: number, leaseMs: number) {
