@@ -88,6 +88,7 @@ function callbackSettings(flags: ConfigFlags, env: NodeJS.ProcessEnv): CallbackS
   return {
     ...DEFAULT_CALLBACK_SETTINGS,
     secrets,
+    namespaceSecrets: namespaceSecrets(env.TASKPLANE_CALLBACK_NAMESPACE_SECRETS),
     allowedNetworks: list(flags.callbackAllow ?? env.TASKPLANE_CALLBACK_ALLOW) ?? [],
     maxAgeMs: maxAgeSeconds * 1000,
   };
@@ -131,4 +132,17 @@ function tlsSettings(env: NodeJS.ProcessEnv): TlsSettings | undefined {
     key: read("TASKPLANE_TLS_KEY_FILE", keyFile),
     clientCa: caFile ? read("TASKPLANE_TLS_CLIENT_CA_FILE", caFile) : undefined,
   };
+}
+
+/** "blue=whsec_new|whsec_old,red=whsec_…": each namespace's secrets, newest first. */
+function namespaceSecrets(text: string | undefined): Record<string, string[]> {
+  const entries = (list(text) ?? []).map((entry) => {
+    const [namespace, secrets] = entry.split("=", 2);
+    const parsed = (secrets ?? "").split("|").filter(Boolean);
+    if (!namespace || parsed.length === 0 || parsed.some((s) => !SECRET_PATTERN.test(s))) {
+      throw new Error(`TASKPLANE_CALLBACK_NAMESPACE_SECRETS: "${entry.slice(0, 20)}…" is not namespace=whsec_…[|whsec_…]`);
+    }
+    return [namespace, parsed] as const;
+  });
+  return Object.fromEntries(entries);
 }

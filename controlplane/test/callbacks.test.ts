@@ -10,12 +10,14 @@ import { startWebhookReceiver, type WebhookReceiver } from "./harness/webhook-re
 
 const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 const SERVER_SECRET = newSecret();
+const TEAL_SECRET = newSecret();
 // The receiver listens on 127.0.0.2, the only loopback address callbacks may reach here, so
 // 127.0.0.1 and localhost stand in for the private addresses the guard must refuse.
 const RECEIVER_HOST = "127.0.0.2";
 const settings = (over: Partial<CallbackSettings> = {}): CallbackSettings => ({
   ...DEFAULT_CALLBACK_SETTINGS,
   secrets: [SERVER_SECRET],
+  namespaceSecrets: { teal: [TEAL_SECRET] },
   allowedNetworks: [`${RECEIVER_HOST}/32`],
   initialBackoffMs: 100,
   maxBackoffMs: 400,
@@ -187,6 +189,16 @@ describe("callbacks", () => {
     } finally {
       await local.close();
     }
+  });
+
+  it("signs a namespace's events with that namespace's secret", async () => {
+    const p = nextPath();
+    tp.worker({ namespace: "teal", handlers: { add: async () => ({ sum: 0 }) } });
+    const { firstRun } = await tp.client.createTask({ namespace: "teal", type: "add", payload: json({ a: 0, b: 0 }), callback: { url: rx.url(p) } });
+    await settled(firstRun!.id);
+    const [post] = posts(p);
+    expect(verifyWebhook(TEAL_SECRET, post!.headers as Record<string, string>, post!.body).data.runId).toBe(firstRun!.id);
+    expect(() => verifyWebhook(SERVER_SECRET, post!.headers as Record<string, string>, post!.body)).toThrow();
   });
 
   it("signs with the task's own secrets, with both during a rotation, and never returns them", async () => {

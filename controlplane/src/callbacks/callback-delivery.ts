@@ -8,7 +8,7 @@ import type { Metrics } from "../telemetry/metrics.js";
 import { activeTraceparent, inRunSpan } from "../telemetry/tracing.js";
 import { AddressGuard, RefusedAddressError } from "./address-guard.js";
 import { callbackEventBody, EVENT_TYPES } from "./callback-event.js";
-import type { CallbackSettings } from "./callback-settings.js";
+import { signingSecrets, type CallbackSettings } from "./callback-settings.js";
 import { deliveryOutcome, type PostResult } from "./delivery-outcome.js";
 import { postWebhook } from "./webhook-post.js";
 import { signatureHeaders } from "./webhook-signature.js";
@@ -104,8 +104,8 @@ export class CallbackDelivery {
   private async post(due: DueDelivery, body: string): Promise<PostResult> {
     const started = performance.now();
     try {
-      const secrets = due.taskSecrets.length ? due.taskSecrets : this.settings.secrets;
-      if (secrets.length === 0) throw new Error("no signing secret: the task has none and the server has none (TASKPLANE_CALLBACK_SECRETS)");
+      const secrets = signingSecrets(this.settings, due.run.namespace, due.taskSecrets);
+      if (secrets.length === 0) throw new Error("no signing secret: the task, its namespace and the server have none");
       const url = this.deps.guard.checkUrl(due.delivery.url);
       const address = await this.deps.guard.resolve(url, this.settings.timeoutMs);
       const headers = signatureHeaders(due.delivery.id, body, secrets, this.deps.clock.now());

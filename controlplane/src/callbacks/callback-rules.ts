@@ -4,21 +4,21 @@ import type { CallbackPolicy } from "../domain/callback-policy.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../domain/errors.js";
 import type { Callback } from "../domain/model.js";
 import { RefusedAddressError, type AddressGuard } from "./address-guard.js";
-import type { CallbackSettings } from "./callback-settings.js";
+import { signingSecrets, type CallbackSettings } from "./callback-settings.js";
 
 export function callbackRules(guard: AddressGuard, settings: CallbackSettings): CallbackPolicy {
   return {
     retryWindowMs: settings.maxAgeMs,
-    check(callback: Callback) {
+    check(callback: Callback, namespace: string) {
       try {
         guard.checkUrl(callback.url);
       } catch (e) {
         if (e instanceof RefusedAddressError) throw new InvalidArgumentError(`callback.url: ${e.message}`);
         throw e;
       }
-      if (callback.secrets.length === 0 && settings.secrets.length === 0) {
+      if (signingSecrets(settings, namespace, callback.secrets).length === 0) {
         throw new FailedPreconditionError(
-          "callback.secrets: this server has no callback signing secret; give the task its own (whsec_…) or start the server with TASKPLANE_CALLBACK_SECRETS",
+          `callback.secrets: neither namespace ${namespace} nor this server has a callback signing secret; give the task its own (whsec_…), or configure TASKPLANE_CALLBACK_NAMESPACE_SECRETS or TASKPLANE_CALLBACK_SECRETS`,
         );
       }
     },

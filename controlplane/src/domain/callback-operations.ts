@@ -15,8 +15,8 @@ export class CallbackOperations {
 
   /** Sets or (with undefined) removes a task's callback; events already recorded keep their URL. */
   async update(taskId: string, callback: Callback | undefined, scope: Scope): Promise<Task> {
-    await this.taskInScope(taskId, scope);
-    if (callback) this.policy.check(callback);
+    const current = await this.taskInScope(taskId, scope);
+    if (callback) this.policy.check(callback, current.spec.namespace);
     const task = await this.store.updateTaskCallback(taskId, callback, this.clock.now());
     if (!task) throw new NotFoundError(`task ${taskId} not found`);
     return task;
@@ -36,8 +36,8 @@ export class CallbackOperations {
     return delivery;
   }
 
-  private async taskInScope(taskId: string, scope: Scope): Promise<void> {
+  private async taskInScope(taskId: string, scope: Scope): Promise<Task> {
     const task = await this.store.getTask(taskId);
-    scope.see(task?.state === "DELETED" ? undefined : task, (t) => t.spec.namespace, `task ${taskId} not found`);
+    return scope.see(task?.state === "DELETED" ? undefined : task, (t) => t.spec.namespace, `task ${taskId} not found`);
   }
 }

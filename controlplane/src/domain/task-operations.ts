@@ -50,7 +50,7 @@ export class TaskOperations {
     const items = specs.map((spec) => {
       scope.mayWrite(spec.namespace);
       checkSchedule(spec.schedule);
-      if (spec.callback) this.callbacks.check(spec.callback);
+      if (spec.callback) this.callbacks.check(spec.callback, spec.namespace);
       const first = firstFireTime(spec.schedule, now);
       const task: Task = {
         id: randomUUID(),
