@@ -35,7 +35,12 @@ def create_task(tasks: pb_grpc.TaskServiceStub, cron: str, time_zone: str) -> ta
         type="py.echo",
         payload=stubs.json_payload({"from": "submit.py"}),
         labels={"example": "python-worker"},
-        schedule=task_pb2.Schedule(cron=task_pb2.CronSchedule(expression=cron, time_zone=time_zone)),
+        # ALLOW: every fire runs even while the one before is still waiting for a busy worker,
+        # so the first fires are runs to show rather than SKIPPED by the overlap policy.
+        schedule=task_pb2.Schedule(
+            cron=task_pb2.CronSchedule(expression=cron, time_zone=time_zone),
+            overlap_policy=task_pb2.OVERLAP_POLICY_ALLOW,
+        ),
         retry_policy=task_pb2.RetryPolicy(max_attempts=3, initial_backoff=stubs.duration(1)),
     )
     task = tasks.CreateTask(pb.CreateTaskRequest(task=spec), timeout=RPC_TIMEOUT).task
