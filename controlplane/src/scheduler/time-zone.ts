@@ -87,6 +87,15 @@ export function largestOffsetBetween(zone: string, from: number, to: number): nu
   return largest;
 }
 
+/** The smallest offset the zone has at any instant in [from, to]. */
+export function smallestOffsetBetween(zone: string, from: number, to: number): number {
+  let smallest = offsetAt(zone, from);
+  for (let tr = nextTransition(zone, from); tr && tr.at <= to; tr = nextTransition(zone, tr.at)) {
+    smallest = Math.min(smallest, tr.after);
+  }
+  return smallest;
+}
+
 /** Whether `zone` names a time zone this runtime knows. */
 export function isKnownTimeZone(zone: string): boolean {
   try {

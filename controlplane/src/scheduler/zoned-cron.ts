@@ -7,7 +7,7 @@
 // - a fall-back overlap: local times that occur twice fire at the first, the last, or both.
 import { CronExpressionParser, type CronExpression } from "cron-parser";
 import type { MissingTimePolicy, RepeatedTimePolicy } from "../domain/model.js";
-import { largestOffsetBetween, segmentAt } from "./time-zone.js";
+import { largestOffsetBetween, segmentAt, smallestOffsetBetween } from "./time-zone.js";
 
 export interface ZonedCron {
   expression: string;
@@ -82,18 +82,24 @@ export function latestCronFires(cron: ZonedCron, after: number, until: number, l
   // DST policy. Skipped, merged or repeated local times can make a step back too short; then step
   // back twice as far.
   for (let steps = limit; ; steps *= 2) {
-    const from = Math.max(after, earliestInstantOfMatchBefore(cron, until, steps));
+    const from = Math.max(after, earliestInstantOfMatchBefore(cron, after, until, steps));
     const times = firesBetween(cron, from, until, limit);
     if (times.length >= limit || from <= after) return times;
   }
 }
 
-/** A lower bound for the instant of the local match `steps` matches before `until`. */
-function earliestInstantOfMatchBefore(cron: ZonedCron, until: number, steps: number): number {
+/**
+ * A lower bound for the instant of the local match `steps` matches before `until`, or -Infinity
+ * once the matches reach back past `after` (the walk forward starts at `after` then): the cost
+ * follows the fires actually missed, not `steps`.
+ */
+function earliestInstantOfMatchBefore(cron: ZonedCron, after: number, until: number, steps: number): number {
   const zone = cron.timeZone;
   let local: number | undefined = until + largestOffsetBetween(zone, until - 2 * DAY_MS, until) + 1;
-  for (let i = 0; i < steps && local !== undefined; i++) local = matchBefore(cron.expression, local);
-  if (local === undefined) return -Infinity;
+  // A local time at or before this is an instant at or before `after`, whatever the offset then.
+  const pastAfter = after + smallestOffsetBetween(zone, after - 2 * DAY_MS, until);
+  for (let i = 0; i < steps && local !== undefined && local > pastAfter; i++) local = matchBefore(cron.expression, local);
+  if (local === undefined || local <= pastAfter) return -Infinity;
   return local - largestOffsetBetween(zone, local - 2 * DAY_MS, until) - 1;
 }
 
