@@ -22,12 +22,17 @@ export function toConnectError(e: unknown): ConnectError {
     return new ConnectError(e.message, Code.ResourceExhausted, metadata, undefined, e);
   }
   if (e instanceof DomainError) return new ConnectError(e.message, CODES[e.code], undefined, undefined, e);
-  if (isDatabaseUnavailable(e)) return new ConnectError("the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, e);
+  if (isDatabaseUnavailable(e)) return new ConnectError("the database could not apply this now; retry shortly", Code.Unavailable, undefined, undefined, e);
   return ConnectError.from(new ConnectError("internal error", Code.Internal, undefined, undefined, e));
 }
 
-/** Connection failures and Postgres' "cannot connect now"/shutdown classes are worth retrying. */
+/**
+ * Worth retrying: connection failures, Postgres' "cannot connect now" and shutdown classes, and a
+ * transaction rolled back as a deadlock or serialization victim (every change is a conditional
+ * update, so doing it again is safe; the SDK's reporter retries UNAVAILABLE).
+ */
+const RETRYABLE_DATABASE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "57P01", "57P03", "08006", "08001", "40P01", "40001"]);
+
 function isDatabaseUnavailable(e: unknown): boolean {
-  const code = (e as { code?: string } | undefined)?.code;
-  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "57P01" || code === "57P03" || code === "08006" || code === "08001";
+  return RETRYABLE_DATABASE_CODES.has((e as { code?: string } | undefined)?.code ?? "");
 }
