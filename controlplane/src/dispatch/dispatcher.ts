@@ -70,6 +70,13 @@ export class Dispatcher {
       // Runs cancelled or claimed elsewhere since they were queued are left out by the conditional claim.
       const ids = runs.map((r) => r.id);
       const claimed = await this.store.claimRuns(ids, request.workerId, new Date(startAt));
+      // The worker went away while its claim was written (it shut down, or its call timed out):
+      // hand the runs back now rather than leave them RUNNING until their heartbeat lease lapses.
+      if (signal.aborted) {
+        await this.store.releaseClaims(claimed.map((a) => ({ runId: a.runId, attempt: a.attempt })), request.workerId);
+        this.queue.putBack(runs);
+        return encode([]);
+      }
       this.queue.settle(ids);
       // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
       const position = new Map(ids.map((id, i) => [id, i]));

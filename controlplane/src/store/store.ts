@@ -266,6 +266,8 @@ export interface Store {
   // Workers
   /** Starts, at `startTime`, the next attempt of each pending run due by then; runs no longer pending are left out. */
   claimRuns(runIds: string[], workerId: string, startTime: Date): Promise<Assignment[]>;
+  /** Undoes claims no worker received: each run goes back to QUEUED, its attempt unstarted. */
+  releaseClaims(claims: { runId: string; attempt: number }[], workerId: string): Promise<number>;
   heartbeat(runId: string, attempt: number, details: Uint8Array | undefined, now: Date): Promise<HeartbeatOutcome>;
   completeAttempts(reports: AttemptSuccess[], now: Date): Promise<ReportOutcome[]>;
   failAttempts(reports: AttemptFailure[], now: Date, decide: DecideAfterFailure): Promise<ReportOutcome[]>;

@@ -185,6 +185,10 @@ export class PgStore implements Store {
     return workers.claimRuns(this.pool, runIds, workerId, now);
   }
 
+  releaseClaims(claims: { runId: string; attempt: number }[], workerId: string) {
+    return workers.releaseClaims(this.pool, claims, workerId);
+  }
+
   async heartbeat(runId: string, attempt: number, details: Uint8Array | undefined, now: Date): Promise<HeartbeatOutcome> {
     const lease = await workers.extendLease(this.pool, runId, attempt, details, now);
     if (lease) return { ok: true, ...lease };

@@ -71,6 +71,19 @@ export async function claimRuns(db: Queryable, runIds: string[], workerId: strin
   }));
 }
 
+/** Puts claimed runs back to QUEUED, dropping the attempt the claim started, if it is still that worker's. */
+export async function releaseClaims(db: Queryable, claims: { runId: string; attempt: number }[], workerId: string): Promise<number> {
+  if (claims.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `UPDATE runs r SET state = 'QUEUED', attempt = r.attempt - 1, worker_id = NULL, deadline_at = NULL, lease_expires_at = NULL,
+            start_time = (r.attempts -> -2 ->> 'startTime')::timestamptz, attempts = r.attempts - -1
+       FROM unnest($1::uuid[], $2::int[]) AS c(id, attempt)
+      WHERE r.id = c.id AND r.attempt = c.attempt AND r.state = 'RUNNING' AND r.worker_id = $3`,
+    [claims.map((c) => c.runId), claims.map((c) => c.attempt), workerId],
+  );
+  return rowCount ?? 0;
+}
+
 export async function extendLease(
   db: Queryable,
   runId: string,
