@@ -293,7 +293,9 @@ export class Scheduler implements DueNotifier {
         this.deps.metrics.fireLateness.observe(Math.max(0, now.getTime() - run.dueTime.getTime()) / 1000);
       }
       this.deps.metrics.runsSkipped.inc(plan.skip.length);
-      if (plan.next.length > 0) this.requestReload();
+      // Only next fires inside the due window need reading now; the periodic reload finds the rest
+      // as they come near (a read of the window is the leader's dearest query at scale).
+      this.runsDue(plan.next.map((r) => r.dueTime ?? r.scheduledTime));
     } catch (e) {
       if (e instanceof FencedWriteError) this.stepDown(e);
       else this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
