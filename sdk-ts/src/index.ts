@@ -3,7 +3,7 @@ export { TaskplaneClient, type CallbackInit, type NotificationRuleInit, type Lis
 export { verifyWebhook, WebhookSignatureError, type WebhookEvent } from "./webhooks/verify-webhook.js";
 export { schedules, duration, type ScheduleInit, type RecurringOptions, type CronOptions } from "./client/schedules.js";
 export { createTransport, retryInterceptor, RETRYABLE_CODES, type ConnectionOptions, type RetryOptions } from "./client/transport.js";
-export { Worker, type WorkerOptions, type WorkerState } from "./worker/worker.js";
+export { Worker, type WorkerOptions, type WorkerState, type WorkerStats } from "./worker/worker.js";
 export { TaskContext } from "./worker/task-context.js";
 export type { Handler } from "./worker/attempt.js";
 export { json, decodePayload, type PayloadData } from "./payload.js";

@@ -13,6 +13,8 @@ export class ResultReporter {
   private flushing?: Promise<void>;
   /** Results handed over and not yet answered by the server. */
   private unanswered = 0;
+  /** Results reported, by kind; `refused` counts those the server turned down (a stale attempt). */
+  readonly counts = { succeeded: 0, failed: 0, refused: 0 };
   private waiters: { limit: number; resolve: () => void }[] = [];
 
   constructor(
@@ -23,6 +25,8 @@ export class ResultReporter {
   /** Queues a result; resolves once the server has answered it. */
   report(report: RunReportInit): Promise<void> {
     this.unanswered++;
+    if (report.result?.case === "output") this.counts.succeeded++;
+    else this.counts.failed++;
     return new Promise((resolve) => {
       const done = () => {
         this.unanswered--;
@@ -34,10 +38,19 @@ export class ResultReporter {
     });
   }
 
+  get awaitingAnswer(): number {
+    return this.unanswered;
+  }
+
   /** Resolves once fewer than `limit` results await the server's answer (0: all answered). */
   below(limit: number): Promise<void> {
     if (this.unanswered < Math.max(1, limit)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ limit: Math.max(1, limit), resolve }));
+  }
+
+  private refused(runId: string, why: string): void {
+    this.counts.refused++;
+    this.onRefused(runId, why);
   }
 
   private wakeWaiters(): void {
@@ -56,12 +69,12 @@ export class ResultReporter {
     for (let attempt = 0; ; attempt++) {
       try {
         const { results } = await this.client.reportRuns({ reports: batch.map((b) => b.report) });
-        results.forEach((r) => !r.accepted && this.onRefused(r.runId, r.refusal));
+        results.forEach((r) => !r.accepted && this.refused(r.runId, r.refusal));
         break;
       } catch (e) {
         const err = ConnectError.from(e);
         if (err.code !== Code.Unavailable && err.code !== Code.ResourceExhausted && err.code !== Code.DeadlineExceeded) {
-          batch.forEach((b) => this.onRefused(String(b.report.runId), err.message));
+          batch.forEach((b) => this.refused(String(b.report.runId), err.message));
           break;
         }
         await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt) * Math.random()));

@@ -38,6 +38,16 @@ export interface WorkerOptions extends ConnectionOptions {
  * const worker = Worker.create({ address: "http://127.0.0.1:7070", handlers: { "email.send": async (p, ctx) => send(p) } });
  * await worker.run(); // until SIGTERM or worker.shutdown()
  */
+export interface WorkerStats {
+  state: WorkerState;
+  running: number;
+  succeeded: number;
+  failed: number;
+  refused: number;
+  awaitingAnswer: number;
+  pollFailures: number;
+}
+
 export class Worker {
   private state: WorkerState = "RUNNING";
   private readonly client: Client<typeof WorkerService>;
@@ -48,6 +58,7 @@ export class Worker {
   private readonly ticker = new AttemptTicker();
   private readonly attemptDeps: AttemptDeps;
   private slotFreed?: () => void;
+  private pollFailures = 0;
   private stopped?: Promise<void>;
   readonly workerId: string;
 
@@ -65,6 +76,23 @@ export class Worker {
 
   get currentState(): WorkerState {
     return this.state;
+  }
+
+  /**
+   * What this worker has done since it started, for your metrics: attempts running now, results
+   * reported (succeeded, failed, refused by the server as stale), results not yet answered, and
+   * polls that failed.
+   * @example
+   * new Gauge({ name: "worker_attempts_running", help: "…", collect() { this.set(worker.stats().running); } });
+   */
+  stats(): WorkerStats {
+    return {
+      state: this.state,
+      running: this.running.size,
+      ...this.reporter.counts,
+      awaitingAnswer: this.reporter.awaitingAnswer,
+      pollFailures: this.pollFailures,
+    };
   }
 
   /** Polls and runs attempts until shutdown; resolves when the worker has stopped. */
@@ -131,6 +159,7 @@ export class Worker {
       } catch (e) {
         if (this.state !== "RUNNING") break;
         failures++;
+        this.pollFailures++;
         this.warn(`poll failed (${ConnectError.from(e).code === Code.Unavailable ? "server unavailable" : ConnectError.from(e).message}); retrying`);
         await new Promise((r) => setTimeout(r, Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2)));
       }
