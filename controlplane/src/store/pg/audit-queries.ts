@@ -5,7 +5,7 @@ import { pendingAudit } from "../../audit/audit-context.js";
 import type { AuditEvent, Page } from "../../domain/model.js";
 import type { AuditFilter } from "../store.js";
 import { inTransaction, type Queryable } from "./db.js";
-import { decodePageToken, encodePageToken } from "./rows.js";
+import { Filters, selectPage } from "./paged-select.js";
 
 export async function insertAudit(db: Queryable, e: Omit<AuditEvent, "sequence">): Promise<void> {
   await db.query(
@@ -50,37 +50,24 @@ interface AuditRow {
   address: string | null;
 }
 
-export async function selectAuditEvents(db: Queryable, filter: AuditFilter, pageSize: number, pageToken: string): Promise<Page<AuditEvent>> {
-  const where: string[] = ["true"];
-  const params: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    params.push(value);
-    where.push(clause.replace("?", `$${params.length}`));
-  };
-  if (filter.namespaces) add("namespace = ANY(?::text[])", filter.namespaces);
-  if (filter.principal) add("principal = ?", filter.principal);
-  if (filter.action) add("action = ?", filter.action);
-  if (filter.target) add("target = ?", filter.target);
-  if (filter.refusedOnly) where.push("result <> 'ok'");
-  if (filter.from) add("time >= ?", filter.from);
-  if (filter.to) add("time < ?", filter.to);
-  const before = decodePageToken(pageToken);
-  if (before) add("seq < ?", before);
-  params.push(pageSize + 1);
-  const { rows } = await db.query<AuditRow>(`SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT $${params.length}`, params);
-  const page = rows.slice(0, pageSize);
-  return {
-    items: page.map((r) => ({
-      sequence: r.seq,
-      time: r.time,
-      principal: r.principal,
-      namespace: r.namespace ?? undefined,
-      action: r.action,
-      target: r.target ?? undefined,
-      result: r.result,
-      detail: r.detail ?? undefined,
-      address: r.address ?? undefined,
-    })),
-    nextPageToken: rows.length > pageSize ? encodePageToken(page[page.length - 1]!.seq) : "",
-  };
+export function selectAuditEvents(db: Queryable, filter: AuditFilter, pageSize: number, pageToken: string): Promise<Page<AuditEvent>> {
+  const filters = new Filters();
+  if (filter.namespaces) filters.add("namespace = ANY(?::text[])", filter.namespaces);
+  if (filter.principal) filters.add("principal = ?", filter.principal);
+  if (filter.action) filters.add("action = ?", filter.action);
+  if (filter.target) filters.add("target = ?", filter.target);
+  if (filter.refusedOnly) filters.raw("result <> 'ok'");
+  if (filter.from) filters.add("time >= ?", filter.from);
+  if (filter.to) filters.add("time < ?", filter.to);
+  return selectPage<AuditRow, AuditEvent>(db, { select: "SELECT * FROM audit_events", filters, newestFirst: true }, pageSize, pageToken, (r) => ({
+    sequence: r.seq,
+    time: r.time,
+    principal: r.principal,
+    namespace: r.namespace ?? undefined,
+    action: r.action,
+    target: r.target ?? undefined,
+    result: r.result,
+    detail: r.detail ?? undefined,
+    address: r.address ?? undefined,
+  }));
 }

@@ -3,8 +3,9 @@
 import type { Callback, Delivery, DeliveryAttempt, Page, Task } from "../../domain/model.js";
 import type { DeliveryFilter, DeliveryResult, DueDelivery } from "../store.js";
 import type { Queryable } from "./db.js";
+import { Filters, selectPage } from "./paged-select.js";
 import { RUN_COLUMNS } from "./run-queries.js";
-import { decodePageToken, encodePageToken, runFromRow, type RunRow } from "./rows.js";
+import { runFromRow, type RunRow } from "./rows.js";
 import { selectTask } from "./task-queries.js";
 
 const DELIVERY_COLUMNS = "id, task_id, run_id, attempt, event, run_state, url, state, attempts, next_attempt_time, create_time";
@@ -124,26 +125,13 @@ export async function recordDeliveryAttempt(db: Queryable, result: DeliveryResul
   return rowCount === 1;
 }
 
-export async function selectDeliveries(db: Queryable, filter: DeliveryFilter, pageSize: number, pageToken: string): Promise<Page<Delivery>> {
-  const where: string[] = ["true"];
-  const params: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    params.push(value);
-    where.push(clause.replace("?", `$${params.length}`));
-  };
-  if (filter.taskId) add("task_id = ?", filter.taskId);
-  if (filter.runId) add("run_id = ?", filter.runId);
-  if (filter.state) add("state = ?", filter.state);
-  const before = decodePageToken(pageToken);
-  if (before) add("seq < ?", before);
-  params.push(pageSize + 1);
-  const { rows } = await db.query<DeliveryRow & { seq: string }>(
-    `SELECT seq, ${DELIVERY_COLUMNS} FROM callback_deliveries WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT $${params.length}`,
-    params,
-  );
-  const page = rows.slice(0, pageSize);
-  const more = rows.length > pageSize;
-  return { items: page.map(deliveryFromRow), nextPageToken: more ? encodePageToken(page[page.length - 1]!.seq) : "" };
+export function selectDeliveries(db: Queryable, filter: DeliveryFilter, pageSize: number, pageToken: string): Promise<Page<Delivery>> {
+  const filters = new Filters();
+  if (filter.taskId) filters.add("task_id = ?", filter.taskId);
+  if (filter.runId) filters.add("run_id = ?", filter.runId);
+  if (filter.state) filters.add("state = ?", filter.state);
+  const select = `SELECT seq, ${DELIVERY_COLUMNS} FROM callback_deliveries`;
+  return selectPage<DeliveryRow & { seq: string }, Delivery>(db, { select, filters, newestFirst: true }, pageSize, pageToken, deliveryFromRow);
 }
 
 /** Makes a delivery due now with a fresh retry window, whatever its state. */

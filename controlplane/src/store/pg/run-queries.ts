@@ -2,10 +2,9 @@
 import type { LogEntry, Page, Run, RunState } from "../../domain/model.js";
 import type { ClusterStats, DispatchRun, DueRun, NewRun, RunFilter } from "../store.js";
 import type { Queryable } from "./db.js";
+import { Filters, selectPage } from "./paged-select.js";
 import { FENCE_TOKEN_SQL } from "./fence-queries.js";
 import {
-  decodePageToken,
-  encodePageToken,
   priorityFromDb,
   priorityToDb,
   runFromNew,
@@ -96,26 +95,13 @@ export async function selectRun(db: Queryable, runId: string): Promise<Run | und
   return rows[0] ? runFromRow(rows[0]) : undefined;
 }
 
-export async function selectRuns(db: Queryable, filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>> {
-  const where: string[] = ["true"];
-  const params: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    params.push(value);
-    where.push(clause.replace("?", `$${params.length}`));
-  };
-  if (filter.namespaces) add("namespace = ANY(?::text[])", filter.namespaces);
-  if (filter.taskId) add("task_id = ?", filter.taskId);
-  if (filter.state) add("state = ?", filter.state);
-  const before = decodePageToken(pageToken);
-  if (before) add("seq < ?", before);
-  params.push(pageSize + 1);
-  const { rows } = await db.query<RunRow & { seq: string }>(
-    `SELECT seq, ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT $${params.length}`,
-    params,
-  );
-  const page = rows.slice(0, pageSize);
-  const more = rows.length > pageSize;
-  return { items: page.map((r) => runFromRow(r)), nextPageToken: more ? encodePageToken(page[page.length - 1]!.seq) : "" };
+export function selectRuns(db: Queryable, filter: RunFilter, pageSize: number, pageToken: string): Promise<Page<Run>> {
+  const filters = new Filters();
+  if (filter.namespaces) filters.add("namespace = ANY(?::text[])", filter.namespaces);
+  if (filter.taskId) filters.add("task_id = ?", filter.taskId);
+  if (filter.state) filters.add("state = ?", filter.state);
+  const select = `SELECT seq, ${RUN_COLUMNS} FROM runs`;
+  return selectPage<RunRow & { seq: string }, Run>(db, { select, filters, newestFirst: true }, pageSize, pageToken, runFromRow);
 }
 
 /**

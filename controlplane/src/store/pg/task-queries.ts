@@ -2,7 +2,8 @@
 import type { Page, Task, TaskState } from "../../domain/model.js";
 import type { TaskFilter } from "../store.js";
 import type { Queryable } from "./db.js";
-import { decodePageToken, encodePageToken, taskFromRow, taskToParams, type TaskRow } from "./rows.js";
+import { Filters, selectPage } from "./paged-select.js";
+import { taskFromRow, taskToParams, type TaskRow } from "./rows.js";
 
 const TASK_COLUMNS =
   "id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at";
@@ -41,29 +42,16 @@ export async function selectTask(db: Queryable, taskId: string, forUpdate = fals
   return rows[0] ? taskFromRow(rows[0]) : undefined;
 }
 
-export async function selectTasks(db: Queryable, filter: TaskFilter, pageSize: number, pageToken: string): Promise<Page<Task>> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    params.push(value);
-    where.push(clause.replace("?", `$${params.length}`));
-  };
-  if (filter.namespaces) add("namespace = ANY(?::text[])", filter.namespaces);
-  if (filter.state) add("state = ?", filter.state);
-  else add("state <> ?", "DELETED");
-  if (filter.type) add("type = ?", filter.type);
-  if (filter.queue) add("queue = ?", filter.queue);
-  if (Object.keys(filter.labels).length > 0) add("labels @> ?", JSON.stringify(filter.labels));
-  const after = decodePageToken(pageToken);
-  if (after) add("seq > ?", after);
-  params.push(pageSize + 1);
-  const { rows } = await db.query<TaskRow & { seq: string }>(
-    `SELECT seq, ${TASK_COLUMNS} FROM tasks WHERE ${where.join(" AND ")} ORDER BY seq LIMIT $${params.length}`,
-    params,
-  );
-  const page = rows.slice(0, pageSize);
-  const more = rows.length > pageSize;
-  return { items: page.map(taskFromRow), nextPageToken: more ? encodePageToken(page[page.length - 1]!.seq) : "" };
+export function selectTasks(db: Queryable, filter: TaskFilter, pageSize: number, pageToken: string): Promise<Page<Task>> {
+  const filters = new Filters();
+  if (filter.namespaces) filters.add("namespace = ANY(?::text[])", filter.namespaces);
+  if (filter.state) filters.add("state = ?", filter.state);
+  else filters.add("state <> ?", "DELETED");
+  if (filter.type) filters.add("type = ?", filter.type);
+  if (filter.queue) filters.add("queue = ?", filter.queue);
+  if (Object.keys(filter.labels).length > 0) filters.add("labels @> ?", JSON.stringify(filter.labels));
+  const select = `SELECT seq, ${TASK_COLUMNS} FROM tasks`;
+  return selectPage<TaskRow & { seq: string }, Task>(db, { select, filters, newestFirst: false }, pageSize, pageToken, taskFromRow);
 }
 
 export async function updateTaskState(
