@@ -3,6 +3,7 @@
 // address that was checked, so DNS cannot answer differently between the check and the connect.
 import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
+import { InvalidArgumentError } from "../domain/errors.js";
 
 /** Cloud metadata services that sit at public-looking or otherwise unremarkable addresses. */
 const METADATA_ADDRESSES = ["169.254.169.254", "169.254.170.2", "168.63.129.16", "100.100.100.200", "fd00:ec2::254"].map((a) => ipaddr.parse(a).toNormalizedString());
@@ -88,5 +89,15 @@ async function lookupWithin(host: string, timeoutMs: number) {
     return await Promise.race([lookup(host, { all: true }), timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Checks a URL a request names, refusing it as INVALID_ARGUMENT on `field` when the guard would. */
+export function checkRequestUrl(guard: AddressGuard, field: string, url: string): void {
+  try {
+    guard.checkUrl(url);
+  } catch (e) {
+    if (e instanceof RefusedAddressError) throw new InvalidArgumentError(`${field}: ${e.message}`);
+    throw e;
   }
 }

@@ -1,20 +1,13 @@
 // The notifications module's answer to the domain's ChannelPolicy: refuse, when a rule is created,
 // a channel this server could never send to.
-import { RefusedAddressError, type AddressGuard } from "../callbacks/address-guard.js";
+import { checkRequestUrl, type AddressGuard } from "../callbacks/address-guard.js";
 import type { ChannelPolicy } from "../domain/notification-operations.js";
-import { FailedPreconditionError, InvalidArgumentError } from "../domain/errors.js";
+import { FailedPreconditionError } from "../domain/errors.js";
 import type { NotificationChannel } from "../domain/model.js";
 import type { NotificationSettings } from "./notification-settings.js";
 
 export function channelRules(guard: AddressGuard, settings: NotificationSettings, webhookSecrets: string[]): ChannelPolicy {
-  const checkUrl = (field: string, url: string) => {
-    try {
-      guard.checkUrl(url);
-    } catch (e) {
-      if (e instanceof RefusedAddressError) throw new InvalidArgumentError(`${field}: ${e.message}`);
-      throw e;
-    }
-  };
+  const checkUrl = (field: string, url: string) => checkRequestUrl(guard, field, url);
   return {
     check(channel: NotificationChannel) {
       if (channel.kind === "slack") return checkUrl("rule.slack.webhook_url", channel.webhookUrl);
