@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { auditInterceptor } from "./api/audit-interceptor.js";
 import { auditService } from "./api/audit-service.js";
+import { clusterService } from "./api/cluster-service.js";
 import { authInterceptor } from "./api/auth-interceptor.js";
 import { notificationService } from "./api/notification-service.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
@@ -17,6 +18,7 @@ import { EtcdLeadership } from "./coordination/etcd-leadership.js";
 import { SingleNodeLeadership } from "./coordination/single-node-leadership.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { InProcessRunQueue } from "./dispatch/in-process-queue.js";
+import { WorkerPresence } from "./dispatch/worker-presence.js";
 import { JetStreamRunQueue } from "./dispatch/jetstream-queue.js";
 import type { RunQueue } from "./dispatch/run-queue.js";
 import { systemClock, type Clock } from "./domain/clock.js";
@@ -81,9 +83,10 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const server = await startApiServer(
     {
       tasks: taskService(tasks, callbacks, clock),
-      workers: workerService(dispatcher, reports, clock),
+      workers: workerService(dispatcher, new WorkerPresence(store, clock, logger), reports, clock),
       notifications: notificationService(notificationRules),
       audit: auditService(store),
+      cluster: clusterService(store, clock),
     },
     {
       host: config.host,

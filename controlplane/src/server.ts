@@ -10,6 +10,7 @@ import { file_taskplane_v1_task_service, TaskService } from "@taskplane/proto/ta
 import { file_taskplane_v1_worker_service, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { file_taskplane_v1_notification_service, NotificationService } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
 import { AuditService, file_taskplane_v1_audit_service } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";
+import { ClusterService, file_taskplane_v1_cluster_service } from "@taskplane/proto/taskplane/v1/cluster_service_pb.js";
 import { peerKey } from "./api/audit-interceptor.js";
 import type { Logger } from "pino";
 import { errorInterceptor, metricsInterceptor, tracingInterceptor, validationInterceptor } from "./api/interceptors.js";
@@ -27,6 +28,7 @@ export async function startApiServer(
     workers: ServiceImpl<typeof WorkerService>;
     notifications: ServiceImpl<typeof NotificationService>;
     audit: ServiceImpl<typeof AuditService>;
+    cluster: ServiceImpl<typeof ClusterService>;
   },
   options: { host: string; port: number; logger: Logger; metrics: Metrics; audit: Interceptor; auth?: Interceptor; tls?: TlsSettings },
 ): Promise<ApiServer> {
@@ -35,11 +37,13 @@ export async function startApiServer(
     router.service(WorkerService, services.workers);
     router.service(NotificationService, services.notifications);
     router.service(AuditService, services.audit);
+    router.service(ClusterService, services.cluster);
     reflectionRoutes([
       file_taskplane_v1_task_service,
       file_taskplane_v1_worker_service,
       file_taskplane_v1_notification_service,
       file_taskplane_v1_audit_service,
+      file_taskplane_v1_cluster_service,
     ])(router);
   };
   const rpc = connectNodeAdapter({

@@ -39,3 +39,4 @@ export {
 } from "@taskplane/proto/taskplane/v1/task_pb.js";
 export { NotificationEvent, type NotificationRule } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
 export type { AuditEvent } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";
+export type { GetOverviewResponse, MinuteStats, QueueDepth, Worker as WorkerStatus } from "@taskplane/proto/taskplane/v1/cluster_service_pb.js";

@@ -4,23 +4,24 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { PollTasksResponseSchema, type WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { create } from "@bufbuild/protobuf";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
+import type { WorkerPresence } from "../dispatch/worker-presence.js";
 import type { Clock } from "../domain/clock.js";
 import { DEFAULT_QUEUE } from "../domain/defaults.js";
 import { DEFAULT_NAMESPACE } from "../domain/model.js";
 import type { RunReports } from "../domain/run-reports.js";
+import { principalKey } from "./auth-interceptor.js";
 import { assignmentToProto, dateOf, durationMs, payloadFromProto, runErrorFromProto } from "./convert.js";
 
 const DEFAULT_POLL_WAIT_MS = 30_000;
 
-export function workerService(dispatcher: Dispatcher, reports: RunReports, clock: Clock): ServiceImpl<typeof WorkerService> {
+export function workerService(dispatcher: Dispatcher, presence: WorkerPresence, reports: RunReports, clock: Clock): ServiceImpl<typeof WorkerService> {
   return {
     async pollTasks(req, ctx) {
+      const worker = { workerId: req.workerId, namespace: req.namespace || DEFAULT_NAMESPACE, queue: req.queue || DEFAULT_QUEUE, taskTypes: req.taskTypes };
+      presence.seen({ ...worker, principal: ctx.values.get(principalKey)?.subject ?? "" });
       return dispatcher.poll(
         {
-          workerId: req.workerId,
-          namespace: req.namespace || DEFAULT_NAMESPACE,
-          queue: req.queue || DEFAULT_QUEUE,
-          taskTypes: req.taskTypes,
+          ...worker,
           maxTasks: req.maxTasks || 1,
           waitMs: durationMs(req.wait) || DEFAULT_POLL_WAIT_MS,
         },

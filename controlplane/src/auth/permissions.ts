@@ -29,6 +29,8 @@ const METHOD_PERMISSIONS: Record<string, Permission> = {
   "taskplane.v1.NotificationService/DeleteNotificationRule": "notifications.manage",
   "taskplane.v1.NotificationService/ListNotificationRules": "tasks.read",
   "taskplane.v1.AuditService/ListAuditEvents": "audit.read",
+  "taskplane.v1.ClusterService/GetOverview": "tasks.read",
+  "taskplane.v1.ClusterService/ListWorkers": "tasks.read",
   "taskplane.v1.WorkerService/PollTasks": "work",
   "taskplane.v1.WorkerService/Heartbeat": "work",
   "taskplane.v1.WorkerService/CompleteRun": "work",

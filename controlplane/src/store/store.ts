@@ -183,6 +183,43 @@ export interface ClusterStats {
   activeWorkers: number;
 }
 
+/** A worker as a replica saw it poll. */
+export interface WorkerSighting {
+  namespace: string;
+  queue: string;
+  workerId: string;
+  taskTypes: string[];
+  /** The token subject it polls with; "" without authentication. */
+  principal: string;
+  lastSeen: Date;
+}
+
+/** A worker with what it runs now; lastSeen also counts heartbeats of its running attempts. */
+export interface WorkerStatus extends WorkerSighting {
+  runningAttempts: number;
+  /** Polled in the last minute, or holds an attempt whose lease has not expired. */
+  connected: boolean;
+}
+
+/** One minute of the overview: runs that ended in it, first attempts that started in it. */
+export interface MinuteStats {
+  minute: Date;
+  succeeded: number;
+  failed: number;
+  started: number;
+  latenessP50Ms: number;
+  latenessP99Ms: number;
+}
+
+/** The cluster as the dashboard's overview shows it, within some namespaces. */
+export interface Overview {
+  runsByState: { state: RunState; count: number }[];
+  /** The last 60 minutes, oldest first, empty minutes included. */
+  lastHour: MinuteStats[];
+  queueDepths: { namespace: string; queue: string; priority: Priority; queued: number; running: number }[];
+  leader: { id: string; token: bigint; since?: Date };
+}
+
 /** A rule whose window is open, with the events it has not sent yet. */
 export interface DueNotification {
   rule: NotificationRule;
@@ -274,6 +311,14 @@ export interface Store {
 
   /** Counts over unfinished runs only, each read through its partial index. */
   clusterStats(): Promise<ClusterStats>;
+  /** Records a worker's poll; a later sighting of the same worker replaces it. */
+  recordWorkerSighting(sighting: WorkerSighting): Promise<void>;
+  /** Forgets workers not seen since `before`. */
+  forgetWorkers(before: Date): Promise<void>;
+  /** Workers seen since `since` or running attempts now, most recently seen first. */
+  listWorkers(filter: { namespaces?: string[]; queue?: string; since: Date }, now: Date): Promise<WorkerStatus[]>;
+  /** Run counts, the hour before `now` minute by minute, queue depths and the leader. */
+  readOverview(namespaces: string[] | undefined, now: Date): Promise<Overview>;
 
   // Callbacks
   /** Sets or clears a task's callback; undefined when there is no such task. */

@@ -6,6 +6,7 @@ import type { CallbackSchema, DeliveryState, OverlapPolicy, RunState, TaskSpecSc
 import { TaskService } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import { NotificationService, type NotificationRuleSpecSchema } from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
 import { AuditService, type ListAuditEventsRequestSchema } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";
+import { ClusterService, type GetOverviewRequestSchema, type ListWorkersRequestSchema } from "@taskplane/proto/taskplane/v1/cluster_service_pb.js";
 import type { PayloadData } from "../payload.js";
 import type { ScheduleInit } from "./schedules.js";
 import { createTransport, type ConnectionOptions } from "./transport.js";
@@ -45,12 +46,14 @@ export class TaskplaneClient {
   readonly service: Client<typeof TaskService>;
   readonly notificationService: Client<typeof NotificationService>;
   readonly auditService: Client<typeof AuditService>;
+  readonly clusterService: Client<typeof ClusterService>;
 
   constructor(options: ConnectionOptions) {
     const transport = createTransport(options);
     this.service = createClient(TaskService, transport);
     this.notificationService = createClient(NotificationService, transport);
     this.auditService = createClient(AuditService, transport);
+    this.clusterService = createClient(ClusterService, transport);
   }
 
   /** Creates a task and its first run; with an idempotency key already used, returns the first task (`existing`). */
@@ -172,5 +175,15 @@ export class TaskplaneClient {
   /** The audit trail, newest first: every change and every security refusal (admin only). */
   auditEvents(filter: MessageInitShape<typeof ListAuditEventsRequestSchema> = {}) {
     return this.auditService.listAuditEvents(filter);
+  }
+
+  /** Run counts, the last hour minute by minute, queue depths, connected workers and the leader. */
+  overview(filter: MessageInitShape<typeof GetOverviewRequestSchema> = {}) {
+    return this.clusterService.getOverview(filter);
+  }
+
+  /** Workers seen in the last ten minutes, with their running attempts. */
+  async workers(filter: MessageInitShape<typeof ListWorkersRequestSchema> = {}) {
+    return (await this.clusterService.listWorkers(filter)).workers;
   }
 }

@@ -1,5 +1,6 @@
 // The Postgres Store: composes the per-operation SQL functions into the Store's operations,
 // each one transaction where it changes more than one row.
+import { hostname } from "node:os";
 import type pg from "pg";
 import type { AuditEvent, Callback, NotificationRule, Task } from "../../domain/model.js";
 import type {
@@ -15,9 +16,11 @@ import type {
   ReportOutcome,
   Store,
   TaskFilter,
+  WorkerSighting,
 } from "../store.js";
 import { createPool, inTransaction } from "./db.js";
 import * as audit from "./audit-queries.js";
+import * as cluster from "./cluster-queries.js";
 import { inAuditedTransaction } from "./audit-queries.js";
 import * as deliveries from "./delivery-queries.js";
 import * as notifications from "./notification-queries.js";
@@ -30,15 +33,20 @@ import { raiseFence } from "./fence-queries.js";
 export interface PgStoreOptions {
   url: string;
   poolSize?: number;
+  /** Names this process where its scheduler's writes record who leads [host:pid]. */
+  nodeId?: string;
 }
 
 export class PgStore implements Store {
-  private constructor(readonly pool: pg.Pool) {}
+  private constructor(
+    readonly pool: pg.Pool,
+    private readonly nodeId: string,
+  ) {}
 
   static async open(options: PgStoreOptions): Promise<PgStore> {
     const pool = createPool(options.url, options.poolSize);
     await migrate(pool);
-    return new PgStore(pool);
+    return new PgStore(pool, options.nodeId ?? `${hostname()}:${process.pid}`);
   }
 
   async createTasks(items: { task: Task; firstRun?: NewRun }[]) {
@@ -143,7 +151,7 @@ export class PgStore implements Store {
 
   async applyFirePlan(plan: FirePlan, now: Date, fence: bigint) {
     return inTransaction(this.pool, async (db) => {
-      await raiseFence(db, fence);
+      await raiseFence(db, fence, this.nodeId);
       await runs.cancelRunsOfTasks(
         db,
         plan.cancelPrevious.map((c) => c.taskId),
@@ -167,7 +175,7 @@ export class PgStore implements Store {
 
   async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint) {
     return inTransaction(this.pool, async (db) => {
-      await raiseFence(db, fence);
+      await raiseFence(db, fence, this.nodeId);
       const expired = await workers.lockExpiredAttempts(db, now, limit);
       const failures = expired.map((row) => {
         const error = row.deadline_at <= now
@@ -233,6 +241,22 @@ export class PgStore implements Store {
 
   clusterStats() {
     return runs.selectClusterStats(this.pool);
+  }
+
+  recordWorkerSighting(sighting: WorkerSighting) {
+    return cluster.upsertWorkerSighting(this.pool, sighting);
+  }
+
+  forgetWorkers(before: Date) {
+    return cluster.deleteWorkersSeenBefore(this.pool, before);
+  }
+
+  listWorkers(filter: { namespaces?: string[]; queue?: string; since: Date }, now: Date) {
+    return cluster.selectWorkers(this.pool, filter, now);
+  }
+
+  readOverview(namespaces: string[] | undefined, now: Date) {
+    return cluster.selectOverview(this.pool, namespaces, now);
   }
 
   updateTaskCallback(taskId: string, callback: Callback | undefined, now: Date) {
