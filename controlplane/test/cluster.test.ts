@@ -63,7 +63,7 @@ describe("cluster overview and workers", () => {
     const { task } = await admin.createTask({ namespace: "red", type: "slow", queue: "kiln", schedule: manual, timeouts: { heartbeat: { seconds: 5n } } });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const worker = tp.worker({ workerId: "kiln-1", token: await token("potter", ["red"], ["worker"]), namespace: "red", queue: "kiln", taskTypes: ["slow"], handlers: { slow: () => held } });
+    const worker = tp.worker({ workerId: "kiln-1", token: await token("potter", ["red"], ["worker"]), namespace: "red", queue: "kiln", handlers: { slow: () => held } });
     const run = await admin.trigger(task!.id, json({}));
     await eventually(() => admin.getRun(run.id), (r) => r.state === RunState.RUNNING);
 
