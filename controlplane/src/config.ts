@@ -1,6 +1,7 @@
 // Environment and flags -> one typed Config. Flags win over TASKPLANE_* environment variables.
 import { readFileSync } from "node:fs";
 import { DEFAULT_ALGORITHMS, type AuthSettings } from "./auth/auth-settings.js";
+import { parseKeyRing, type KeyRing } from "./security/key-ring.js";
 import { DEFAULT_LIMIT_SETTINGS, type LimitSettings } from "./limits/limit-settings.js";
 import type { TlsSettings } from "./server.js";
 import { DEFAULT_CALLBACK_SETTINGS, SECRET_PATTERN, type CallbackSettings } from "./callbacks/callback-settings.js";
@@ -32,6 +33,8 @@ export interface Config {
   limits: LimitSettings;
   /** Serve TLS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate; unset serves plaintext (h2c). */
   tls?: TlsSettings;
+  /** Key-encryption keys, newest first: with them, new tasks' data is stored encrypted. */
+  encryptionKeys?: KeyRing;
   /** Seconds SIGTERM waits for in-flight work before closing. */
   shutdownGraceMs: number;
 }
@@ -69,6 +72,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     auth: authSettings(env),
     limits: DEFAULT_LIMIT_SETTINGS,
     tls: tlsSettings(env),
+    encryptionKeys: encryptionKeys(env),
     notifications: {
       ...DEFAULT_NOTIFICATION_SETTINGS,
       smtpUrl: env.TASKPLANE_SMTP_URL,
@@ -111,6 +115,19 @@ function authSettings(env: NodeJS.ProcessEnv): AuthSettings | undefined {
     jwks: jwksFile ? JSON.parse(readFileSync(jwksFile, "utf8")) : undefined,
     clockToleranceSeconds: Number(env.TASKPLANE_AUTH_CLOCK_TOLERANCE_SECONDS ?? 30),
   };
+}
+
+/** TASKPLANE_ENCRYPTION_KEYS ("id:base64key,…" newest first), or the same text in TASKPLANE_ENCRYPTION_KEYS_FILE. */
+function encryptionKeys(env: NodeJS.ProcessEnv): KeyRing | undefined {
+  const file = env.TASKPLANE_ENCRYPTION_KEYS_FILE;
+  const name = file ? "TASKPLANE_ENCRYPTION_KEYS_FILE" : "TASKPLANE_ENCRYPTION_KEYS";
+  const text = file ? readFileSync(file, "utf8") : env.TASKPLANE_ENCRYPTION_KEYS;
+  if (!text?.trim()) return undefined;
+  try {
+    return parseKeyRing(text.trim());
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
+  }
 }
 
 /** TLS is on when a certificate is given; its key is then required, and a client CA turns on mTLS. */

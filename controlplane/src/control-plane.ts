@@ -32,6 +32,9 @@ import { TaskOperations } from "./domain/task-operations.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { startApiServer } from "./server.js";
 import { PgStore } from "./store/pg/pg-store.js";
+import type { Store } from "./store/store.js";
+import type { KeyRing } from "./security/key-ring.js";
+import { sealedStore } from "./security/sealed-store.js";
 import { createLogger } from "./telemetry/logger.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { tracedStore } from "./telemetry/traced-store.js";
@@ -59,12 +62,22 @@ function leadershipFor(config: Config, logger: Logger): Leadership {
   });
 }
 
+/** Seals task data with the configured keys; without keys, refuses a database that holds sealed data. */
+async function withEncryption(store: Store, keys: KeyRing | undefined): Promise<Store> {
+  if (keys) return sealedStore(store, keys);
+  if (await store.anyTaskEncrypted()) {
+    await store.close();
+    throw new Error("this database holds encrypted tasks but no keys are configured: set TASKPLANE_ENCRYPTION_KEYS (or _FILE) to the keys they were written with");
+  }
+  return store;
+}
+
 export async function startControlPlane(config: Config, deps: ControlPlaneDeps = {}): Promise<ControlPlane> {
   if (!config.databaseUrl) throw new Error("no database URL: pass --database or set TASKPLANE_DATABASE_URL");
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? systemClock;
   const pgStore = await PgStore.open({ url: config.databaseUrl });
-  const store = tracingEnabled() ? tracedStore(pgStore) : pgStore;
+  const store = await withEncryption(tracingEnabled() ? tracedStore(pgStore) : pgStore, config.encryptionKeys);
   const queue: RunQueue = config.natsServers?.length
     ? await JetStreamRunQueue.connect({ servers: config.natsServers, streamReplicas: config.natsStreamReplicas, logger })
     : new InProcessRunQueue();

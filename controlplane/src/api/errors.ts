@@ -2,6 +2,7 @@
 // anything else is INTERNAL with a generic message, so internals never leak to clients.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DomainError, ResourceExhaustedError, type DomainErrorCode } from "../domain/errors.js";
+import { DecryptionError } from "../security/envelope.js";
 
 const CODES: Record<DomainErrorCode, Code> = {
   not_found: Code.NotFound,
@@ -22,6 +23,8 @@ export function toConnectError(e: unknown): ConnectError {
     return new ConnectError(e.message, Code.ResourceExhausted, metadata, undefined, e);
   }
   if (e instanceof DomainError) return new ConnectError(e.message, CODES[e.code], undefined, undefined, e);
+  // Stored data that will not open is lost to this server until its key is configured again: say so.
+  if (e instanceof DecryptionError) return new ConnectError(`stored data could not be decrypted: ${e.message}`, Code.DataLoss, undefined, undefined, e);
   if (isDatabaseUnavailable(e)) return new ConnectError("the database could not apply this now; retry shortly", Code.Unavailable, undefined, undefined, e);
   return ConnectError.from(new ConnectError("internal error", Code.Internal, undefined, undefined, e));
 }

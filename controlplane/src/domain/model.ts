@@ -103,6 +103,8 @@ export interface Task {
   createTime: Date;
   updateTime: Date;
   nextFireTime?: Date;
+  /** Its wrapped data key, when its data is stored encrypted (security/sealed-store.ts). */
+  dataKey?: Uint8Array;
 }
 
 export interface RunError {

@@ -183,6 +183,13 @@ export interface ClusterStats {
   activeWorkers: number;
 }
 
+/** Where a task's data is sealed: its namespace, and its wrapped data key if it has one. */
+export interface TaskDataKey {
+  taskId: string;
+  namespace: string;
+  dataKey?: Uint8Array;
+}
+
 /** A worker as a replica saw it poll. */
 export interface WorkerSighting {
   namespace: string;
@@ -340,6 +347,15 @@ export interface Store {
   claimDueNotifications(now: Date, limit: number, eventsPerMessage: number, leaseMs: number): Promise<DueNotification[]>;
   /** Marks a claim's events sent, or records why the message failed (they go in the next window). */
   finishNotification(ruleId: string, eventIds: string[], error: string | undefined, now: Date): Promise<void>;
+
+  // Encryption at rest
+  /** The data key of each task, or of each run's task, keyed by the id given. */
+  dataKeys(by: "task" | "run", ids: string[]): Promise<Map<string, TaskDataKey>>;
+  /** Encrypted tasks' data keys in task id order after `afterTaskId`. */
+  dataKeyPage(afterTaskId: string | undefined, limit: number): Promise<TaskDataKey[]>;
+  /** Swaps data keys still equal to `from`; returns how many were swapped. */
+  replaceDataKeys(changes: { taskId: string; from: Uint8Array; to: Uint8Array }[]): Promise<number>;
+  anyTaskEncrypted(): Promise<boolean>;
 
   // Audit
   /** Records an audit event on its own (a refusal, or a call that changed nothing). */

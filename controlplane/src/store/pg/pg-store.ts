@@ -259,6 +259,22 @@ export class PgStore implements Store {
     return cluster.selectOverview(this.pool, namespaces, now);
   }
 
+  dataKeys(by: "task" | "run", ids: string[]) {
+    return tasks.selectDataKeys(this.pool, by, ids);
+  }
+
+  dataKeyPage(afterTaskId: string | undefined, limit: number) {
+    return tasks.selectDataKeyPage(this.pool, afterTaskId, limit);
+  }
+
+  replaceDataKeys(changes: { taskId: string; from: Uint8Array; to: Uint8Array }[]) {
+    return tasks.replaceDataKeys(this.pool, changes);
+  }
+
+  anyTaskEncrypted() {
+    return tasks.anyTaskEncrypted(this.pool);
+  }
+
   updateTaskCallback(taskId: string, callback: Callback | undefined, now: Date) {
     return inAuditedTransaction(this.pool, (db) => deliveries.updateTaskCallback(db, taskId, callback, now), (t) => t && { namespace: t.spec.namespace, target: t.id });
   }

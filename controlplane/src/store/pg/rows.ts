@@ -32,6 +32,7 @@ export interface TaskRow {
   next_fire_time: Date | null;
   created_at: Date;
   updated_at: Date;
+  data_key: Buffer | null;
 }
 
 export function taskFromRow(r: TaskRow): Task {
@@ -41,6 +42,7 @@ export function taskFromRow(r: TaskRow): Task {
     createTime: r.created_at,
     updateTime: r.updated_at,
     nextFireTime: r.next_fire_time ?? undefined,
+    dataKey: r.data_key ? new Uint8Array(r.data_key) : undefined,
     spec: {
       namespace: r.namespace,
       type: r.type,
@@ -76,6 +78,7 @@ export function taskToParams(t: Task): unknown[] {
     t.state,
     t.nextFireTime ?? null,
     t.createTime,
+    t.dataKey ? Buffer.from(t.dataKey) : null,
   ];
 }
 

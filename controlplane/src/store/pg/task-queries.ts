@@ -1,15 +1,15 @@
 // SQL for tasks: one function per operation, taking its connection explicitly.
 import type { Page, Task, TaskState } from "../../domain/model.js";
-import type { TaskFilter } from "../store.js";
+import type { TaskDataKey, TaskFilter } from "../store.js";
 import type { Queryable } from "./db.js";
 import { Filters, selectPage } from "./paged-select.js";
 import { taskFromRow, taskToParams, type TaskRow } from "./rows.js";
 
 const TASK_COLUMNS =
-  "id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at";
+  "id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at, data_key";
 
 const TASK_ARRAY_TYPES = [
-  "uuid", "text", "text", "text", "smallint", "bytea", "text", "jsonb", "text", "jsonb", "jsonb", "jsonb", "jsonb", "text", "timestamptz", "timestamptz",
+  "uuid", "text", "text", "text", "smallint", "bytea", "text", "jsonb", "text", "jsonb", "jsonb", "jsonb", "jsonb", "text", "timestamptz", "timestamptz", "bytea",
 ];
 
 /** Inserts tasks in one statement; returns the ids inserted (a task whose idempotency key is taken is not). */
@@ -18,9 +18,9 @@ export async function insertTasks(db: Queryable, tasks: Task[]): Promise<Set<str
   const rows = tasks.map(taskToParams);
   const columns = TASK_ARRAY_TYPES.map((_, i) => rows.map((r) => r[i]));
   const { rows: inserted } = await db.query<{ id: string }>(
-    `INSERT INTO tasks (id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, updated_at)
+    `INSERT INTO tasks (id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, data_key, updated_at)
      SELECT *, u.created_at FROM unnest(${TASK_ARRAY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
-       AS u(id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at)
+       AS u(id, namespace, type, queue, priority, payload, content_type, labels, idempotency_key, retry_policy, timeouts, schedule, callback, state, next_fire_time, created_at, data_key)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id`,
     columns,
@@ -105,4 +105,41 @@ export async function selectTaskStates(db: Queryable, taskIds: string[]): Promis
   if (taskIds.length === 0) return new Map();
   const { rows } = await db.query<{ id: string; state: TaskState }>("SELECT id, state FROM tasks WHERE id = ANY($1::uuid[])", [taskIds]);
   return new Map(rows.map((r) => [r.id, r.state]));
+}
+
+/** Each task's (or each run's task's) namespace and wrapped data key, keyed by the id asked for. */
+export async function selectDataKeys(db: Queryable, by: "task" | "run", ids: string[]): Promise<Map<string, TaskDataKey>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; task_id: string; namespace: string; data_key: Buffer | null }>(
+    by === "task"
+      ? "SELECT id, id AS task_id, namespace, data_key FROM tasks WHERE id = ANY($1::uuid[])"
+      : "SELECT r.id, t.id AS task_id, t.namespace, t.data_key FROM runs r JOIN tasks t ON t.id = r.task_id WHERE r.id = ANY($1::uuid[])",
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, { taskId: r.task_id, namespace: r.namespace, dataKey: r.data_key ? new Uint8Array(r.data_key) : undefined }]));
+}
+
+/** Encrypted tasks' data keys in id order after `afterTaskId`, for re-wrapping them. */
+export async function selectDataKeyPage(db: Queryable, afterTaskId: string | undefined, limit: number): Promise<TaskDataKey[]> {
+  const { rows } = await db.query<{ id: string; namespace: string; data_key: Buffer }>(
+    "SELECT id, namespace, data_key FROM tasks WHERE data_key IS NOT NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2",
+    [afterTaskId ?? null, limit],
+  );
+  return rows.map((r) => ({ taskId: r.id, namespace: r.namespace, dataKey: new Uint8Array(r.data_key) }));
+}
+
+/** Replaces data keys that are still what they were read as; returns how many were replaced. */
+export async function replaceDataKeys(db: Queryable, changes: { taskId: string; from: Uint8Array; to: Uint8Array }[]): Promise<number> {
+  if (changes.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `UPDATE tasks t SET data_key = c.to_key FROM unnest($1::uuid[], $2::bytea[], $3::bytea[]) AS c(id, from_key, to_key)
+      WHERE t.id = c.id AND t.data_key = c.from_key`,
+    [changes.map((c) => c.taskId), changes.map((c) => Buffer.from(c.from)), changes.map((c) => Buffer.from(c.to))],
+  );
+  return rowCount ?? 0;
+}
+
+export async function anyTaskEncrypted(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>("SELECT EXISTS (SELECT 1 FROM tasks WHERE data_key IS NOT NULL) AS found");
+  return rows[0]!.found;
 }

@@ -1,0 +1,176 @@
+// Encryption at rest, as a Store decorator: what the domain hands the store is sealed on the way
+// in and opened on the way out, so neither the domain nor the SQL knows about it. Each new task
+// gets its own data key, wrapped by the key ring's newest key and stored with the task; the
+// task's payload, its runs' payload overrides and outputs, and its logs are sealed with it.
+// Tasks created before encryption was turned on stay readable as they were.
+import type { Assignment, LogEntry, Payload, Run, Task } from "../domain/model.js";
+import type { NewRun, Store, TaskDataKey } from "../store/store.js";
+import { dataKeyAad, newDataKey, openWith, payloadAad, sealWith, unwrapDataKey, type PayloadField } from "./envelope.js";
+import type { KeyRing } from "./key-ring.js";
+
+/** Unwrapped data keys kept in memory, so hot paths (claims) need no lookup for busy tasks. */
+const CACHED_KEYS = 10_000;
+
+/** One task's unwrapped data key and where its ciphertexts belong. */
+interface TaskKey {
+  taskId: string;
+  namespace: string;
+  key: Buffer;
+}
+
+export function sealedStore(store: Store, ring: KeyRing): Store {
+  const keys = new TaskKeys(store, ring);
+  const overrides: Partial<Store> = {
+    async createTasks(items) {
+      const sealed = items.map(({ task, firstRun }) => {
+        const { plaintextKey, wrapped } = newDataKey(ring, dataKeyAad(task.spec.namespace, task.id));
+        const key = { taskId: task.id, namespace: task.spec.namespace, key: plaintextKey };
+        return {
+          task: { ...task, dataKey: wrapped, spec: { ...task.spec, payload: sealPayload(key, "payload", task.spec.payload) } },
+          firstRun: firstRun && sealNewRun(firstRun, key),
+        };
+      });
+      const created = await store.createTasks(sealed);
+      return Promise.all(created.map(async (c) => ({ ...c, task: openTask(keys, c.task), firstRun: c.firstRun && (await openRuns(keys, [c.firstRun]))[0] })));
+    },
+    getTask: async (taskId) => maybe(await store.getTask(taskId), (t) => openTask(keys, t)),
+    listTasks: async (filter, pageSize, pageToken) => {
+      const page = await store.listTasks(filter, pageSize, pageToken);
+      return { ...page, items: page.items.map((t) => openTask(keys, t)) };
+    },
+    changeTaskState: async (change) => {
+      const sealed = { ...change, nextRun: change.nextRun && (await sealNewRuns(keys, [change.nextRun]))[0], records: change.records && (await sealNewRuns(keys, change.records)) };
+      return maybe(await store.changeTaskState(sealed), (r) => ({ ...r, task: openTask(keys, r.task) }));
+    },
+    updateTaskCallback: async (taskId, callback, now) => maybe(await store.updateTaskCallback(taskId, callback, now), (t) => openTask(keys, t)),
+    recurringTasksWithoutNextRun: async (limit) => (await store.recurringTasksWithoutNextRun(limit)).map((r) => ({ ...r, task: openTask(keys, r.task) })),
+
+    insertRun: async (run) => maybe(await store.insertRun((await sealNewRuns(keys, [run]))[0]!), async (r) => (await openRuns(keys, [r]))[0]!),
+    backfillRuns: async (runs, now) => store.backfillRuns(await sealNewRuns(keys, runs), now),
+    applyFirePlan: async (plan, now, fence) => store.applyFirePlan({ ...plan, next: await sealNewRuns(keys, plan.next) }, now, fence),
+    getRun: async (runId) => maybe(await store.getRun(runId), async (r) => (await openRuns(keys, [r]))[0]!),
+    listRuns: async (filter, pageSize, pageToken) => {
+      const page = await store.listRuns(filter, pageSize, pageToken);
+      return { ...page, items: await openRuns(keys, page.items) };
+    },
+    reopenRun: async (runId, extraAttempts, now) => maybe(await store.reopenRun(runId, extraAttempts, now), async (r) => (await openRuns(keys, [r]))[0]!),
+
+    claimRuns: async (runIds, workerId, startTime) => openAssignments(keys, await store.claimRuns(runIds, workerId, startTime)),
+    completeAttempts: async (reports, now) => {
+      const withOutput = reports.filter((r) => r.output);
+      const byRun = await keys.ofRuns(withOutput.map((r) => r.runId));
+      return store.completeAttempts(
+        reports.map((r) => (r.output && byRun.get(r.runId) ? { ...r, output: sealPayload(byRun.get(r.runId)!, "output", r.output) } : r)),
+        now,
+      );
+    },
+    appendLogs: async (runId, attempt, lines) => {
+      const key = (await keys.ofRuns([runId])).get(runId);
+      return store.appendLogs(runId, attempt, key ? lines.map((l) => ({ ...l, message: sealText(key, l.message) })) : lines);
+    },
+    listRunLogs: async (runId, afterSequence, limit) => {
+      const key = (await keys.ofRuns([runId])).get(runId);
+      const entries = await store.listRunLogs(runId, afterSequence, limit);
+      return key ? entries.map((e): LogEntry => ({ ...e, message: openText(key, e.message) })) : entries;
+    },
+    claimDueDeliveries: async (now, limit, leaseMs, maxAgeMs) => {
+      const due = await store.claimDueDeliveries(now, limit, leaseMs, maxAgeMs);
+      const runs = await openRuns(keys, due.map((d) => d.run));
+      return due.map((d, i) => ({ ...d, run: runs[i]! }));
+    },
+  };
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      if (Object.hasOwn(overrides, name)) return overrides[name as keyof Store];
+      const value = Reflect.get(target, name, receiver) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Unwraps tasks' data keys, remembering the most recent ones: a task's data key never changes
+ * (rotation re-wraps it), and nor does a task in the clear (null) get one.
+ */
+class TaskKeys {
+  private readonly cache = new Map<string, TaskKey | null>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ring: KeyRing,
+  ) {}
+
+  /** The key of a task whose wrapped key is at hand; undefined for a task stored in the clear. */
+  of(k: TaskDataKey): TaskKey | undefined {
+    const cached = this.cache.get(k.taskId);
+    if (cached !== undefined) return cached ?? undefined;
+    const key = k.dataKey ? { taskId: k.taskId, namespace: k.namespace, key: unwrapDataKey(this.ring, k.dataKey, dataKeyAad(k.namespace, k.taskId)) } : null;
+    if (this.cache.size >= CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(k.taskId, key);
+    return key ?? undefined;
+  }
+
+  async ofTasks(taskIds: string[]): Promise<Map<string, TaskKey>> {
+    const missing = [...new Set(taskIds.filter((id) => !this.cache.has(id)))];
+    const found = await this.store.dataKeys("task", missing);
+    return this.resolve(taskIds, (id) => maybe(found.get(id) ?? { taskId: id, namespace: "" }, (k) => this.of(k)));
+  }
+
+  async ofRuns(runIds: string[]): Promise<Map<string, TaskKey>> {
+    const found = await this.store.dataKeys("run", [...new Set(runIds)]);
+    return this.resolve(runIds, (id) => maybe(found.get(id), (k) => this.of(k)));
+  }
+
+  private resolve(ids: string[], keyOf: (id: string) => TaskKey | undefined): Map<string, TaskKey> {
+    const keys = new Map<string, TaskKey>();
+    for (const id of ids) {
+      const key = keyOf(id);
+      if (key) keys.set(id, key);
+    }
+    return keys;
+  }
+}
+
+function sealPayload(key: TaskKey, field: PayloadField, payload: Payload): Payload {
+  return { ...payload, data: sealWith(key.key, payload.data, payloadAad(key.namespace, key.taskId, field)) };
+}
+
+function openPayload(key: TaskKey, field: PayloadField, payload: Payload): Payload {
+  return { ...payload, data: new Uint8Array(openWith(key.key, payload.data, payloadAad(key.namespace, key.taskId, field))) };
+}
+
+/** Log lines are text in the store: sealed ones are kept as base64. */
+const sealText = (key: TaskKey, text: string) => sealWith(key.key, Buffer.from(text, "utf8"), payloadAad(key.namespace, key.taskId, "log")).toString("base64");
+const openText = (key: TaskKey, text: string) => openWith(key.key, Buffer.from(text, "base64"), payloadAad(key.namespace, key.taskId, "log")).toString("utf8");
+
+function openTask(keys: TaskKeys, task: Task): Task {
+  const key = keys.of({ taskId: task.id, namespace: task.spec.namespace, dataKey: task.dataKey });
+  return key ? { ...task, spec: { ...task.spec, payload: openPayload(key, "payload", task.spec.payload) } } : task;
+}
+
+const sealNewRun = (run: NewRun, key: TaskKey): NewRun => (run.payloadOverride ? { ...run, payloadOverride: sealPayload(key, "payload", run.payloadOverride) } : run);
+
+/** Seals the runs' payload overrides; runs without one (every scheduled fire) need no lookup. */
+async function sealNewRuns(keys: TaskKeys, runs: NewRun[]): Promise<NewRun[]> {
+  const overriding = runs.filter((r) => r.payloadOverride);
+  if (overriding.length === 0) return runs;
+  const byTask = await keys.ofTasks(overriding.map((r) => r.taskId));
+  return runs.map((r) => maybe(byTask.get(r.taskId), (key) => sealNewRun(r, key)) ?? r);
+}
+
+async function openRuns(keys: TaskKeys, runs: Run[]): Promise<Run[]> {
+  const withOutput = runs.filter((r) => r.output);
+  if (withOutput.length === 0) return runs;
+  const byTask = await keys.ofTasks(withOutput.map((r) => r.taskId));
+  return runs.map((r) => maybe(r.output && byTask.get(r.taskId), (key) => ({ ...r, output: openPayload(key, "output", r.output!) })) ?? r);
+}
+
+async function openAssignments(keys: TaskKeys, assignments: Assignment[]): Promise<Assignment[]> {
+  if (assignments.length === 0) return assignments;
+  const byTask = await keys.ofTasks(assignments.map((a) => a.taskId));
+  return assignments.map((a) => maybe(byTask.get(a.taskId), (key) => ({ ...a, payload: openPayload(key, "payload", a.payload) })) ?? a);
+}
+
+function maybe<T, R>(value: T | undefined, f: (v: T) => R): R | undefined {
+  return value === undefined ? undefined : f(value);
+}

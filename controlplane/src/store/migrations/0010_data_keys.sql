@@ -1,0 +1,3 @@
+-- Encryption at rest: a task's data key, wrapped by a key-encryption key. When set, the task's
+-- payload, its runs' payload overrides and outputs, and its logs are stored sealed with it.
+ALTER TABLE tasks ADD COLUMN data_key bytea;

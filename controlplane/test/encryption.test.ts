@@ -1,0 +1,125 @@
+// Payloads encrypted at rest, over real gRPC and a real Postgres: workers and clients see plaintext,
+// the database holds none of it; a flipped byte or a ciphertext moved to another task fails loudly
+// (DATA_LOSS); rotation keeps old data readable and re-wrapping lets the old key go.
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code, decodePayload, json, RunState, TaskplaneClient } from "@taskplane/sdk";
+import { startControlPlane } from "../src/control-plane.js";
+import { loadConfig } from "../src/config.js";
+import { parseKeyRing } from "../src/security/key-ring.js";
+import { rotateDataKeys } from "../src/security/rotate-data-keys.js";
+import { PgStore } from "../src/store/pg/pg-store.js";
+import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
+import { withDb } from "./harness/db.js";
+import { codeOf } from "./harness/error-code.js";
+
+const keyEntry = (id: string) => `${id}:${randomBytes(32).toString("base64")}`;
+const k1 = keyEntry("k1");
+const k2 = keyEntry("k2");
+const manual = { kind: { case: "manual" as const, value: {} } };
+const SECRET = "hunter2-payload";
+
+describe("payloads encrypted at rest", () => {
+  let tp: TestControlPlane;
+  let taskId: string;
+  let runId: string;
+  const sql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => withDb(tp.databaseUrl, async (db) => (await db.query<T>(text, params)).rows);
+  /** A second control plane on the same database with other keys, for as long as `fn` runs. */
+  const withKeys = async <T>(keys: string | undefined, fn: (client: TaskplaneClient) => Promise<T>) => {
+    const config = { ...loadConfig({ port: 0 }, {}), databaseUrl: tp.databaseUrl, encryptionKeys: keys ? parseKeyRing(keys) : undefined };
+    const plane = await startControlPlane(config, { logger: pino({ level: "silent" }) });
+    try {
+      return await fn(new TaskplaneClient({ address: `http://127.0.0.1:${plane.port}`, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } }));
+    } finally {
+      await plane.stop();
+    }
+  };
+
+  beforeAll(async () => {
+    tp = await startTestControlPlane({}, { config: { encryptionKeys: parseKeyRing(k1) } });
+    tp.worker({
+      handlers: {
+        secretive: async (payload, ctx) => {
+          ctx.log(`got ${(payload as { secret: string }).secret}`);
+          return { echoed: (payload as { secret: string }).secret };
+        },
+      },
+    });
+    const { task } = await tp.client.createTask({ type: "secretive", schedule: manual, payload: json({ secret: SECRET }) });
+    taskId = task!.id;
+    const run = await tp.client.trigger(taskId);
+    runId = run.id;
+    await eventually(() => tp.client.getRun(runId), (r) => r.state === RunState.SUCCEEDED);
+  });
+  afterAll(() => tp.stop());
+
+  it("hands workers and clients plaintext while Postgres holds only ciphertext", async () => {
+    expect(decodePayload((await tp.client.get(taskId)).spec!.payload)).toEqual({ secret: SECRET });
+    expect(decodePayload((await tp.client.getRun(runId)).output)).toEqual({ echoed: SECRET });
+    expect((await tp.client.logs(runId)).map((l) => l.message)).toContain(`got ${SECRET}`);
+
+    const [task] = await sql<{ payload: Buffer; data_key: Buffer | null }>("SELECT payload, data_key FROM tasks WHERE id = $1", [taskId]);
+    expect(task!.data_key).not.toBeNull();
+    expect(task!.payload.toString("latin1")).not.toContain(SECRET);
+    const [run] = await sql<{ output: Buffer }>("SELECT output FROM runs WHERE id = $1", [runId]);
+    expect(run!.output.toString("latin1")).not.toContain(SECRET);
+    const logs = await sql<{ message: string }>("SELECT message FROM run_logs WHERE run_id = $1", [runId]);
+    expect(logs.length).toBeGreaterThan(0);
+    for (const l of logs) expect(l.message).not.toContain(SECRET);
+  });
+
+  it("seals a triggered run's own payload too", async () => {
+    const run = await tp.client.trigger(taskId, json({ secret: "override-secret" }));
+    const done = await eventually(() => tp.client.getRun(run.id), (r) => r.state === RunState.SUCCEEDED);
+    expect(decodePayload(done.output)).toEqual({ echoed: "override-secret" });
+    const [row] = await sql<{ payload_override: Buffer }>("SELECT payload_override FROM runs WHERE id = $1", [run.id]);
+    expect(row!.payload_override.toString("latin1")).not.toContain("override-secret");
+  });
+
+  it("answers DATA_LOSS for a flipped ciphertext byte, or a ciphertext moved to another task", async () => {
+    const { task: other } = await tp.client.createTask({ type: "secretive", schedule: manual, payload: json({ secret: "other" }) });
+    const { task: victim } = await tp.client.createTask({ type: "secretive", schedule: manual, payload: json({ secret: "victim" }) });
+    // Moved: the other task's sealed payload under the victim's id (its data key cannot open it, and the AAD names the other task).
+    await sql("UPDATE tasks SET payload = (SELECT payload FROM tasks WHERE id = $1) WHERE id = $2", [other!.id, victim!.id]);
+    expect(await codeOf(tp.client.get(victim!.id))).toBe(Code.DataLoss);
+    // Flipped: one byte of the sealed payload.
+    await sql("UPDATE tasks SET payload = set_byte(payload, 20, get_byte(payload, 20) # 1) WHERE id = $1", [other!.id]);
+    expect(await codeOf(tp.client.get(other!.id))).toBe(Code.DataLoss);
+    // The intact task is untouched.
+    expect(decodePayload((await tp.client.get(taskId)).spec!.payload)).toEqual({ secret: SECRET });
+    await sql("DELETE FROM tasks WHERE id = ANY($1::uuid[])", [[other!.id, victim!.id]]);
+  });
+
+  it("reads old data after rotation, and lets the old key go once data keys are re-wrapped", async () => {
+    const newer = await withKeys(`${k2},${k1}`, async (client) => {
+      expect(decodePayload((await client.get(taskId)).spec!.payload)).toEqual({ secret: SECRET });
+      return (await client.createTask({ type: "secretive", schedule: manual, payload: json({ secret: "newer" }) })).task!.id;
+    });
+    const wrappedUnder = async (id: string) => (await sql<{ data_key: Buffer }>("SELECT data_key FROM tasks WHERE id = $1", [id]))[0]!.data_key.subarray(2, 4).toString();
+    expect(await wrappedUnder(newer)).toBe("k2");
+    expect(await wrappedUnder(taskId)).toBe("k1");
+
+    // Without k1, the task wrapped by it is lost to this server, and says which key it needs.
+    await withKeys(k2, async (client) => {
+      const e = await client.get(taskId).catch((err: unknown) => err as { code: Code; rawMessage: string });
+      expect(e).toMatchObject({ code: Code.DataLoss, rawMessage: expect.stringContaining("k1") });
+    });
+
+    const store = await PgStore.open({ url: tp.databaseUrl, poolSize: 2 });
+    const rotated = await rotateDataKeys(store, parseKeyRing(`${k2},${k1}`)).finally(() => store.close());
+    expect(rotated.rewrapped).toBeGreaterThanOrEqual(1);
+    expect(rotated.checked).toBeGreaterThan(rotated.rewrapped);
+    expect(await wrappedUnder(taskId)).toBe("k2");
+
+    await withKeys(k2, async (client) => {
+      expect(decodePayload((await client.get(taskId)).spec!.payload)).toEqual({ secret: SECRET });
+      expect(decodePayload((await client.getRun(runId)).output)).toEqual({ echoed: SECRET });
+      expect((await client.logs(runId)).map((l) => l.message)).toContain(`got ${SECRET}`);
+    });
+  });
+
+  it("refuses to start without keys on a database that holds encrypted tasks", async () => {
+    await expect(withKeys(undefined, async () => {})).rejects.toThrow(/encrypted tasks but no keys are configured/);
+  });
+});
