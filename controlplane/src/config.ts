@@ -31,6 +31,8 @@ export interface Config {
   /** Bearer-token authentication; unset means every caller may do everything (dev, tests). */
   auth?: AuthSettings;
   limits: LimitSettings;
+  /** Callers with only the viewer role see tasks and runs without payloads, outputs or log lines. */
+  hideViewerPayloads: boolean;
   /** Serve TLS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate; unset serves plaintext (h2c). */
   tls?: TlsSettings;
   /** Key-encryption keys, newest first: with them, new tasks' data is stored encrypted. */
@@ -71,6 +73,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     callbacks: callbackSettings(flags, env),
     auth: authSettings(env),
     limits: DEFAULT_LIMIT_SETTINGS,
+    hideViewerPayloads: env.TASKPLANE_VIEWER_PAYLOADS === "hidden",
     tls: tlsSettings(env),
     encryptionKeys: encryptionKeys(env),
     notifications: {

@@ -5,6 +5,8 @@ import { auditInterceptor } from "./api/audit-interceptor.js";
 import { auditService } from "./api/audit-service.js";
 import { clusterService } from "./api/cluster-service.js";
 import { authInterceptor } from "./api/auth-interceptor.js";
+import { viewerRedaction } from "./api/viewer-redaction.js";
+import type { Interceptor } from "@connectrpc/connect";
 import { notificationService } from "./api/notification-service.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import { taskService } from "./api/task-service.js";
@@ -72,6 +74,9 @@ async function withEncryption(store: Store, keys: KeyRing | undefined): Promise<
   return store;
 }
 
+/** The auth interceptor, and inside it (so it knows the caller) the viewers' redaction when asked for. */
+const withViewerRedaction = (auth: Interceptor, hide: boolean): Interceptor => (hide ? (next) => auth(viewerRedaction(next)) : auth);
+
 export async function startControlPlane(config: Config, deps: ControlPlaneDeps = {}): Promise<ControlPlane> {
   if (!config.databaseUrl) throw new Error("no database URL: pass --database or set TASKPLANE_DATABASE_URL");
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -107,7 +112,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
       logger,
       metrics,
       audit: auditInterceptor(store, logger),
-      auth: config.auth && authInterceptor(createTokenVerifier(config.auth), config.limits),
+      auth: config.auth && withViewerRedaction(authInterceptor(createTokenVerifier(config.auth), config.limits), config.hideViewerPayloads),
       tls: config.tls,
     },
   );
