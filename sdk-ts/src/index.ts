@@ -7,6 +7,7 @@ export { Worker, type WorkerOptions, type WorkerState, type WorkerStats } from "
 export { TaskContext } from "./worker/task-context.js";
 export type { Handler } from "./worker/attempt.js";
 export { json, decodePayload, type PayloadData } from "./payload.js";
+export { aesGcmCodec, codecInterceptor, ENCRYPTED_CONTENT_TYPE, type PayloadCodec } from "./payload-codec.js";
 export {
   NonRetryableError,
   CancelledError,

@@ -2,6 +2,7 @@
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { context, propagation } from "@opentelemetry/api";
+import { codecInterceptor, type PayloadCodec } from "../payload-codec.js";
 
 /** Codes worth retrying: the call did not take effect, or the server asked us to slow down. */
 export const RETRYABLE_CODES: readonly Code[] = [Code.Unavailable, Code.ResourceExhausted];
@@ -66,6 +67,8 @@ export interface ConnectionOptions {
    * this client's certificate and key when the server asks for one (mutual TLS).
    */
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+  /** Encodes payloads before they are sent and decodes them on their way back, e.g. aesGcmCodec for end-to-end encryption. */
+  codec?: PayloadCodec;
   /** Extra interceptors. */
   interceptors?: Interceptor[];
 }
@@ -75,11 +78,13 @@ export function createTransport(options: ConnectionOptions): Transport {
   if (addresses.length === 0) throw new Error("createTransport: give at least one address");
   const token = options.token ?? process.env.TASKPLANE_TOKEN;
   const auth = token ? [bearerInterceptor(token)] : [];
+  const codec = options.codec ? [codecInterceptor(options.codec)] : [];
   const transports = addresses.map((baseUrl) =>
     createGrpcTransport({
       baseUrl,
       nodeOptions: options.tls,
-      interceptors: [traceContextInterceptor, retryInterceptor(options.retry), ...auth, ...(options.interceptors ?? [])],
+      // The codec is outermost, so a retried call sends the same ciphertext.
+      interceptors: [...codec, traceContextInterceptor, retryInterceptor(options.retry), ...auth, ...(options.interceptors ?? [])],
     }),
   );
   return transports.length === 1 ? transports[0]! : failoverTransport(transports);
