@@ -89,7 +89,7 @@ export async function startControlPlane(config: Config, deps: ControlPlaneDeps =
   const leadership = deps.leadership ?? leadershipFor(config, logger);
   const metrics = new Metrics(() => store.clusterStats());
   const scheduler = new Scheduler({ store, queue, clock, leadership, logger, metrics }, config.scheduler);
-  const dispatcher = new Dispatcher(queue, store, clock, metrics, logger, config.limits.pollsPerWorker);
+  const dispatcher = new Dispatcher(queue, store, clock, metrics, logger, { perWorker: config.limits.pollsPerWorker, perNamespace: config.limits.pollsPerNamespace });
   const guard = new AddressGuard(config.callbacks.allowedNetworks);
   const callbackPolicy = callbackRules(guard, config.callbacks);
   const tasks = new TaskOperations(store, clock, scheduler, callbackPolicy, metrics);

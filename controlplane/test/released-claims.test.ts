@@ -39,7 +39,7 @@ describe("claims for a poll that went away", () => {
           : Reflect.get(target, name),
     });
     const queue = new InProcessRunQueue();
-    const dispatcher = new Dispatcher(queue, slowClaims, systemClock, new Metrics(async () => ({ runsByState: [], queueDepth: [], activeWorkers: 0 })), pino({ level: "silent" }), 8);
+    const dispatcher = new Dispatcher(queue, slowClaims, systemClock, new Metrics(async () => ({ runsByState: [], queueDepth: [], activeWorkers: 0 })), pino({ level: "silent" }), { perWorker: 8, perNamespace: 100 });
     queue.push([{ id: queued.id, namespace: "default", queue: "lonely", taskType: "orphan", priority: "NORMAL", dueTime: new Date() }]);
     const request = { workerId: "gone", namespace: "default", queue: "lonely", taskTypes: ["orphan"], maxTasks: 1, waitMs: 1_000 };
 

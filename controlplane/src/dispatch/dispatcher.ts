@@ -1,9 +1,10 @@
 // Matches due runs to long-polling workers: takes runs from the queue, records the attempt in
 // the store (the run becomes RUNNING for that worker), and only then hands them out.
 import type { Clock } from "../domain/clock.js";
-import { ResourceExhaustedError, UnavailableError } from "../domain/errors.js";
+import { UnavailableError } from "../domain/errors.js";
 import type { Assignment } from "../domain/model.js";
 import type { Store } from "../store/store.js";
+import { OpenPolls, type PollCaps } from "./open-polls.js";
 import type { RunQueue } from "./run-queue.js";
 import type { Logger } from "pino";
 import { runFields } from "../telemetry/logger.js";
@@ -21,8 +22,7 @@ export interface PollRequest {
 
 export class Dispatcher {
   private readonly stopping = new AbortController();
-  /** Polls waiting per worker id, against the cap. */
-  private readonly waiting = new Map<string, number>();
+  private readonly openPolls: OpenPolls;
 
   constructor(
     private readonly queue: RunQueue,
@@ -30,9 +30,10 @@ export class Dispatcher {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-    /** Long polls one worker id may have waiting at once. */
-    private readonly pollsPerWorker: number,
-  ) {}
+    caps: PollCaps,
+  ) {
+    this.openPolls = new OpenPolls(caps);
+  }
 
   /**
    * Holds until runs are ready or `waitMs` passes; returns their assignments (possibly none),
@@ -41,17 +42,11 @@ export class Dispatcher {
    */
   async poll<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
     if (this.stopping.signal.aborted) throw new UnavailableError("the server is shutting down; poll another replica");
-    const open = this.waiting.get(request.workerId) ?? 0;
-    if (open >= this.pollsPerWorker) {
-      throw new ResourceExhaustedError(`worker ${request.workerId} already has ${open} polls waiting; wait for one to return`, 1_000);
-    }
-    this.waiting.set(request.workerId, open + 1);
+    this.openPolls.enter(request.workerId, request.namespace);
     try {
       return await this.pollOnce(request, signal, encode);
     } finally {
-      const left = (this.waiting.get(request.workerId) ?? 1) - 1;
-      if (left > 0) this.waiting.set(request.workerId, left);
-      else this.waiting.delete(request.workerId);
+      this.openPolls.leave(request.workerId, request.namespace);
     }
   }
 

@@ -8,6 +8,8 @@ export interface LimitSettings {
   rates: Record<MethodClass, BucketRate>;
   /** Long polls one worker id may have waiting at once. */
   pollsPerWorker: number;
+  /** Long polls one namespace's workers may have waiting at once on one replica. */
+  pollsPerNamespace: number;
 }
 
 export const DEFAULT_LIMIT_SETTINGS: LimitSettings = {
@@ -18,4 +20,5 @@ export const DEFAULT_LIMIT_SETTINGS: LimitSettings = {
     work: { ratePerSecond: 5_000, burst: 10_000 },
   },
   pollsPerWorker: 8,
+  pollsPerNamespace: 2_000,
 };
