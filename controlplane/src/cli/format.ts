@@ -1,0 +1,67 @@
+// Values as people read them in tables: times in UTC ISO 8601, durations like 1h30m, enum names,
+// schedules in words, payloads as their JSON text when short.
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Payload, Schedule } from "@taskplane/proto/taskplane/v1/task_pb.js";
+
+export const NONE = "-";
+
+/** "2026-12-01T09:00:00Z": UTC, whole seconds unless the time has a fraction. */
+export function formatTime(ts: Timestamp | undefined): string {
+  if (!ts) return NONE;
+  const iso = new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)).toISOString();
+  return iso.replace(/\.000Z$/, "Z");
+}
+
+export function formatDuration(d: Duration | undefined): string {
+  if (!d) return NONE;
+  let ms = Number(d.seconds) * 1000 + Math.round(d.nanos / 1e6);
+  if (ms === 0) return "0s";
+  const parts: string[] = [];
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const) {
+    if (ms >= size) {
+      parts.push(`${Math.floor(ms / size)}${unit}`);
+      ms %= size;
+    }
+  }
+  return parts.join("");
+}
+
+/** The name of a generated enum's value ("SUCCEEDED"); "-" for UNSPECIFIED. */
+export function enumName(values: Record<number, string>, value: number): string {
+  return value === 0 ? NONE : (values[value] ?? String(value));
+}
+
+/** "cron 0 9 * * MON-FRI (Europe/Berlin)", "every 30s", "once at …", "once after 10m", "manual". */
+export function describeSchedule(schedule: Schedule | undefined): string {
+  const kind = schedule?.kind;
+  switch (kind?.case) {
+    case "cron":
+      return `cron ${kind.value.expression} (${kind.value.timeZone || "UTC"})`;
+    case "interval": {
+      const offset = kind.value.offset && (kind.value.offset.seconds || kind.value.offset.nanos) ? ` +${formatDuration(kind.value.offset)}` : "";
+      return `every ${formatDuration(kind.value.every)}${offset}`;
+    }
+    case "once":
+      return kind.value.when.case === "at" ? `once at ${formatTime(kind.value.when.value)}` : `once after ${formatDuration(kind.value.when.value)}`;
+    case "manual":
+      return "manual";
+    default:
+      return "once, now";
+  }
+}
+
+/** A payload's text when it is short JSON or text; else its size and type. */
+export function describePayload(payload: Payload | undefined, maxChars = 200): string {
+  if (!payload || payload.data.length === 0) return NONE;
+  const type = payload.contentType || "application/octet-stream";
+  if (/json|^text\//.test(type)) {
+    const text = new TextDecoder().decode(payload.data);
+    if (text.length <= maxChars && !/[\u0000-\u0008\u000e-\u001f]/.test(text)) return text.replace(/\s*\n\s*/g, " ");
+  }
+  return `${payload.data.length} bytes of ${type}`;
+}
+
+export function describeLabels(labels: Record<string, string>): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  return pairs.length ? pairs.join(",") : NONE;
+}
