@@ -4,6 +4,12 @@ import { InvalidArgumentError } from "../../domain/errors.js";
 import type { NewRun } from "../store.js";
 import { PRIORITIES, type Attempt, type Priority, type Run, type Schedule, type Task } from "../../domain/model.js";
 
+/**
+ * A batch in run id order. Statements that update runs from an unnest() join lock them in the
+ * order given; every such batch in one order means two transactions cannot deadlock on them.
+ */
+export const inRunIdOrder = <T extends { runId: string }>(items: T[]): T[] => [...items].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+
 export const priorityToDb = (p: Priority): number => PRIORITIES.indexOf(p) + 1;
 export const priorityFromDb = (n: number): Priority => PRIORITIES[n - 1] ?? "NORMAL";
 

@@ -5,6 +5,7 @@ import type { Queryable } from "./db.js";
 import { Filters, selectPage } from "./paged-select.js";
 import { FENCE_TOKEN_SQL } from "./fence-queries.js";
 import {
+  inRunIdOrder,
   priorityFromDb,
   priorityToDb,
   runFromNew,
@@ -292,11 +293,12 @@ export async function queueRuns(db: Queryable, runIds: string[], now: Date): Pro
 /** Ends pending fires without running them (SKIPPED or CANCELLED), each with its reason. */
 export async function endPendingRuns(
   db: Queryable,
-  ends: { runId: string; reason: string }[],
+  unordered: { runId: string; reason: string }[],
   state: "SKIPPED" | "CANCELLED",
   now: Date,
 ): Promise<void> {
-  if (ends.length === 0) return;
+  if (unordered.length === 0) return;
+  const ends = inRunIdOrder(unordered);
   await db.query(
     `UPDATE runs r SET state = $3, reason = u.reason, end_time = $4, fence_token = ${FENCE_TOKEN_SQL}
        FROM unnest($1::uuid[], $2::text[]) AS u(id, reason)

@@ -4,7 +4,7 @@ import type { Assignment, AttemptOutcome, RetryPolicy, RunError } from "../../do
 import type { AttemptFailure, AttemptSuccess, DecideAfterFailure, FailedAttempt, FailureDecision, ReportOutcome } from "../store.js";
 import type { Queryable } from "./db.js";
 import { FENCE_TOKEN_SQL } from "./fence-queries.js";
-import { priorityFromDb } from "./rows.js";
+import { inRunIdOrder, priorityFromDb } from "./rows.js";
 
 // An attempt's lease: the next heartbeat deadline, or the start-to-close deadline when the task has no heartbeat timeout.
 const LEASE_SQL = (now: string, deadline: string) =>
@@ -72,8 +72,9 @@ export async function claimRuns(db: Queryable, runIds: string[], workerId: strin
 }
 
 /** Puts claimed runs back to QUEUED, dropping the attempt the claim started, if it is still that worker's. */
-export async function releaseClaims(db: Queryable, claims: { runId: string; attempt: number }[], workerId: string): Promise<number> {
-  if (claims.length === 0) return 0;
+export async function releaseClaims(db: Queryable, unordered: { runId: string; attempt: number }[], workerId: string): Promise<number> {
+  if (unordered.length === 0) return 0;
+  const claims = inRunIdOrder(unordered);
   const { rowCount } = await db.query(
     `UPDATE runs r SET state = 'QUEUED', attempt = r.attempt - 1, worker_id = NULL, deadline_at = NULL, lease_expires_at = NULL,
             start_time = (r.attempts -> -2 ->> 'startTime')::timestamptz, attempts = r.attempts - -1
@@ -102,7 +103,8 @@ export async function extendLease(
 }
 
 /** Records successful attempts; returns the runs that were RUNNING at that attempt, with their traceparents. */
-export async function succeedAttempts(db: Queryable, reports: AttemptSuccess[], now: Date): Promise<Map<string, string | undefined>> {
+export async function succeedAttempts(db: Queryable, unordered: AttemptSuccess[], now: Date): Promise<Map<string, string | undefined>> {
+  const reports = inRunIdOrder(unordered);
   const { rows } = await db.query<{ id: string; traceparent: string | null }>(
     `UPDATE runs r SET state = 'SUCCEEDED', output = u.output, output_type = u.output_type, end_time = $5,
             lease_expires_at = NULL, error = NULL, attempts = ${END_ATTEMPT_SQL("'SUCCEEDED'", "$5::timestamptz", "NULL")}
