@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { TaskplaneClient, type ConnectionOptions } from "@taskplane/sdk";
-import { UsageError } from "./exit-codes.js";
+import { EXIT_CODES_HELP, UsageError } from "./exit-codes.js";
 import { addOutputOption, outputFormat, type OutputFormat } from "./output.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7070";
@@ -92,7 +92,9 @@ function readPem(flag: string, file: string | undefined): Buffer | undefined {
  * cli.ts, which prints one line and exits with the code from exit-codes.ts.
  */
 export function apiAction<F extends object>(cmd: Command, run: (api: Api, flags: F, args: string[]) => Promise<void>): Command {
-  return addConnectionOptions(addOutputOption(cmd)).action(async (...received: unknown[]) => {
+  return addConnectionOptions(addOutputOption(cmd))
+    .addHelpText("after", EXIT_CODES_HELP)
+    .action(async (...received: unknown[]) => {
     const command = received.at(-1) as Command;
     const flags = command.opts<F & ConnectionFlags>();
     await run(connect(flags), flags, command.processedArgs as string[]);

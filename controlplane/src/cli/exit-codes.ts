@@ -22,6 +22,11 @@ export const EXIT = {
   INTERRUPTED: 130,
 } as const;
 
+/** For the API commands' --help. */
+export const EXIT_CODES_HELP =
+  "\nExit codes: 0 ok, 1 other error, 2 wrong command line, 3 not found, 4 unauthenticated, 5 permission denied,\n" +
+  "6 invalid argument, 7 failed precondition, 8 unavailable, 9 resource exhausted, 130 interrupted (docs/cli.md).";
+
 /** A mistake on the command line, found before anything was sent. */
 export class UsageError extends Error {
   override name = "UsageError";

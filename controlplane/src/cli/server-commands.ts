@@ -15,7 +15,7 @@ export function devCommand(): Command {
   return serverFlags(new Command("dev"))
     .description("run everything in one process: embedded Postgres, scheduler, dispatch and API")
     .option("--data-dir <dir>", "where the embedded Postgres keeps its data (TASKPLANE_DATA_DIR)")
-    .action(async (flags: ConfigFlags) => (await import("./serve.js")).dev(flags));
+    .action(async (flags: ConfigFlags) => (await import("./server-actions.js")).dev(flags));
 }
 
 export function serveCommand(): Command {
@@ -25,12 +25,12 @@ export function serveCommand(): Command {
     .option("--etcd <endpoints>", "comma-separated etcd endpoints for scheduler leadership across replicas (TASKPLANE_ETCD_ENDPOINTS)")
     .option("--nats <servers>", "comma-separated NATS servers for dispatch over JetStream across replicas (TASKPLANE_NATS_SERVERS)")
     .option("--insecure-no-auth", "serve without authentication: anyone who reaches the port may do anything")
-    .action(async (flags: ConfigFlags & { insecureNoAuth?: boolean }) => (await import("./serve.js")).serve(flags));
+    .action(async (flags: ConfigFlags & { insecureNoAuth?: boolean }) => (await import("./server-actions.js")).serve(flags));
 }
 
 export function migrateCommand(): Command {
   return new Command("migrate")
     .description("apply database migrations and exit")
     .option("--database <url>", "Postgres URL (TASKPLANE_DATABASE_URL)")
-    .action(async (flags: ConfigFlags) => (await import("./serve.js")).migrateDatabase(flags));
+    .action(async (flags: ConfigFlags) => (await import("./server-actions.js")).migrateDatabase(flags));
 }
