@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import { errorInterceptor, metricsInterceptor, tracingInterceptor, validationInterceptor } from "./api/interceptors.js";
 import type { Metrics } from "./telemetry/metrics.js";
 import { reflectionRoutes } from "./api/reflection-service.js";
+import { withDashboard } from "./api/dashboard-assets.js";
 
 export interface ApiServer {
   port: number;
@@ -62,7 +63,8 @@ export async function startApiServer(
     acceptCompression: [],
     contextValues: (req) => createContextValues().set(peerKey, req.socket?.remoteAddress),
   });
-  const handler = withMetricsEndpoint(rpc, options.metrics);
+  // The dashboard's files at /ui need no token: every API call it makes carries one.
+  const handler = withDashboard(withMetricsEndpoint(rpc, options.metrics));
   const h1 = http.createServer(handler);
   const h2 = options.tls ? http2.createSecureServer(secureOptions(options.tls), handler) : http2.createServer(handler);
   const sessions = new Set<http2.Http2Session>();
