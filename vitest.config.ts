@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["controlplane/**/*.test.ts", "sdk-ts/**/*.test.ts", "examples/**/*.test.ts", "deploy/**/*.test.ts"],
+    include: ["controlplane/**/*.test.ts", "sdk-ts/**/*.test.ts", "examples/**/*.test.ts", "deploy/**/*.test.ts", "dashboard/test/**/*.test.ts"],
     globalSetup: ["controlplane/test/harness/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
