@@ -31,6 +31,9 @@ describe("dashboard in a browser", () => {
   let reportTaskId: string;
   let failTaskId: string;
   const problems: string[] = [];
+  // Holds the slow handler mid-run until the test has seen its first log line.
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
 
   const tokenFor = (subject: string, roles: Role[]) => mintToken(keys, { subject, roles, namespaces: ["*"], queues: ["*"], ttlSeconds: 600 });
   const shoot = async (name: string) => {
@@ -62,6 +65,7 @@ describe("dashboard in a browser", () => {
   });
 
   afterAll(async () => {
+    release();
     await context?.close();
     await tp?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -128,6 +132,11 @@ describe("dashboard in a browser", () => {
           ctx.log("building the report");
           return { pages: 3 };
         },
+        "e2e.slow": async (_payload, ctx) => {
+          ctx.log("step 1 of 2");
+          await released;
+          ctx.log("step 2 of 2");
+        },
         "e2e.fail": async () => {
           throw new NonRetryableError("the printer is on fire", "PrinterError");
         },
@@ -166,6 +175,20 @@ describe("dashboard in a browser", () => {
     expect(await page.getByRole("button", { name: "Pause" }).count()).toBe(0);
   });
 
+  it("follows a running run's log while the handler writes it", async () => {
+    const { task } = await admin.createTask({ type: "e2e.slow", queue: "e2e", schedule: schedules.manual() });
+    const run = await admin.trigger(task!.id);
+    await page.goto(`${tp.address}/ui/tasks/${task!.id}?run=${run.id}`);
+    await page.getByTestId("run-state").getByText("RUNNING").waitFor();
+    await page.getByText("following while it runs").waitFor();
+    await page.getByTestId("run-logs").getByText("step 1 of 2").waitFor();
+    expect(await page.getByTestId("run-logs").getByText("step 2 of 2").count()).toBe(0);
+    release();
+    await page.getByTestId("run-logs").getByText("step 2 of 2").waitFor();
+    await page.getByTestId("run-state").getByText("SUCCEEDED").waitFor();
+    expect(await page.getByText("following while it runs").count()).toBe(0);
+  });
+
   it("shows run counts, the failure, queues, workers and the leader on the overview", async () => {
     const failed = await admin.trigger(failTaskId);
     await eventually(() => admin.getRun(failed.id), (r) => r.state === RunState.FAILED);
@@ -173,7 +196,7 @@ describe("dashboard in a browser", () => {
     await admin.createTasks([Priority.HIGH, Priority.HIGH, Priority.LOW].map((priority) => ({ type: "e2e.later", queue: "backlog", priority })));
     await page.getByRole("link", { name: "Overview" }).click();
     await page.locator('[data-state="FAILED"] .stat-value', { hasText: /^1$/ }).waitFor();
-    expect(await text('[data-state="SUCCEEDED"] .stat-value')).toBe("1");
+    expect(await text('[data-state="SUCCEEDED"] .stat-value')).toBe("2");
     await page.getByText("PrinterError: the printer is on fire").waitFor();
     await page.locator('[data-testid="connected-workers"]', { hasText: /^1$/ }).waitFor();
     expect(await text('[data-testid="leader"]')).toMatch(/fencing token \d+/);

@@ -120,8 +120,8 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
                   <StateBadge label={e.result === "ok" ? "OK" : e.result} tone={e.result === "ok" ? "ok" : "bad"} />
                 </td>
                 <td>{e.namespace}</td>
-                <td>
-                  <code>{e.target}</code>
+                <td className="wrap">
+                  <code>{e.target.replace(/,/g, ", ")}</code>
                 </td>
                 <td className="wrap">{e.detail}</td>
                 <td>
