@@ -1,8 +1,9 @@
-// The `taskplane` command: the control plane (dev, serve, migrate, token) and the API clients
+// The `taskplane` command: the control plane (dev, serve, migrate, token, keys) and the API clients
 // (tasks, runs, workers, audit). Wiring only: each command group is a file in cli/.
 import { Command } from "commander";
 import { auditCommand } from "./cli/audit-command.js";
 import { describeFailure } from "./cli/exit-codes.js";
+import { keysCommand } from "./cli/keys-command.js";
 import { runsCommand } from "./cli/runs-command.js";
 import { devCommand, migrateCommand, serveCommand } from "./cli/server-commands.js";
 import { tasksCommand } from "./cli/tasks-command.js";
@@ -11,7 +12,7 @@ import { workersCommand } from "./cli/workers-command.js";
 
 const program = new Command("taskplane").description("Taskplane: a distributed task scheduler");
 
-for (const command of [devCommand(), serveCommand(), tokenCommand(), migrateCommand(), tasksCommand(), runsCommand(), workersCommand(), auditCommand()]) {
+for (const command of [devCommand(), serveCommand(), tokenCommand(), migrateCommand(), keysCommand(), tasksCommand(), runsCommand(), workersCommand(), auditCommand()]) {
   program.addCommand(command);
 }
 

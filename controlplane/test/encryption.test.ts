@@ -1,6 +1,6 @@
 // Payloads encrypted at rest, over real gRPC and a real Postgres: workers and clients see plaintext,
 // the database holds none of it; a flipped byte or a ciphertext moved to another task fails loudly
-// (DATA_LOSS); rotation keeps old data readable and re-wrapping lets the old key go.
+// (DATA_LOSS); rotation keeps old data readable and `taskplane keys rotate` lets the old key go.
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,11 +8,10 @@ import { Code, decodePayload, json, RunState, TaskplaneClient } from "@taskplane
 import { startControlPlane } from "../src/control-plane.js";
 import { loadConfig } from "../src/config.js";
 import { parseKeyRing } from "../src/security/key-ring.js";
-import { rotateDataKeys } from "../src/security/rotate-data-keys.js";
-import { PgStore } from "../src/store/pg/pg-store.js";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
 import { withDb } from "./harness/db.js";
 import { codeOf } from "./harness/error-code.js";
+import { runCli } from "./harness/taskplane-cli.js";
 
 const keyEntry = (id: string) => `${id}:${randomBytes(32).toString("base64")}`;
 const k1 = keyEntry("k1");
@@ -106,11 +105,13 @@ describe("payloads encrypted at rest", () => {
       expect(e).toMatchObject({ code: Code.DataLoss, rawMessage: expect.stringContaining("k1") });
     });
 
-    const store = await PgStore.open({ url: tp.databaseUrl, poolSize: 2 });
-    const rotated = await rotateDataKeys(store, parseKeyRing(`${k2},${k1}`)).finally(() => store.close());
-    expect(rotated.rewrapped).toBeGreaterThanOrEqual(1);
-    expect(rotated.checked).toBeGreaterThan(rotated.rewrapped);
+    const rotated = await runCli(["keys", "rotate", "--database", tp.databaseUrl], { env: { TASKPLANE_ENCRYPTION_KEYS: `${k2},${k1}` } });
+    expect(rotated).toMatchObject({ code: 0, stderr: "" });
+    // Every task but the one made under k2 was wrapped by k1.
+    const [{ count }] = await sql<{ count: string }>("SELECT count(*) FROM tasks WHERE data_key IS NOT NULL");
+    expect(rotated.stdout.trim()).toBe(`${Number(count) - 1} of ${count} encrypted tasks re-wrapped under k2; keys other than k2 are no longer needed`);
     expect(await wrappedUnder(taskId)).toBe("k2");
+    expect((await runCli(["keys", "rotate", "--database", tp.databaseUrl], { env: { TASKPLANE_ENCRYPTION_KEYS: k2 } })).stdout).toMatch(/^0 of \d+ encrypted tasks re-wrapped under k2/);
 
     await withKeys(k2, async (client) => {
       expect(decodePayload((await client.get(taskId)).spec!.payload)).toEqual({ secret: SECRET });

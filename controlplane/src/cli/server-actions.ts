@@ -8,6 +8,7 @@ import { startControlPlane } from "../control-plane.js";
 import { createPool } from "../store/pg/db.js";
 import { migrate } from "../store/migrate.js";
 import { loadLocalKeys, mintToken } from "../auth/local-keys.js";
+import { loadLocalKeyRing } from "../security/local-key-ring.js";
 import { createLogger } from "../telemetry/logger.js";
 import { setupTracing } from "../telemetry/tracing.js";
 
@@ -20,7 +21,9 @@ export async function dev(flags: ConfigFlags) {
   const keys = await loadLocalKeys(config.dataDir);
   const auth = config.auth ?? keys.settings;
   const adminToken = config.auth ? undefined : await mintToken(keys, { subject: "dev-admin", roles: ["admin"], namespaces: ["*"], queues: ["*"], ttlSeconds: 30 * 86_400 });
-  await run({ ...config, databaseUrl: db.url, auth, callbacks: await devCallbackSettings(config) }, logger, db.stop, { adminToken });
+  // Payloads are encrypted at rest in dev too, with a key kept in the data dir.
+  const encryptionKeys = config.encryptionKeys ?? (await loadLocalKeyRing(config.dataDir));
+  await run({ ...config, databaseUrl: db.url, auth, encryptionKeys, callbacks: await devCallbackSettings(config) }, logger, db.stop, { adminToken });
 }
 
 export async function serve(flags: ConfigFlags & { insecureNoAuth?: boolean }) {
@@ -90,6 +93,8 @@ function printNextSteps(host: string, port: number, callbackSecret: string, admi
     : "Every call needs a token from the issuer you configured, in TASKPLANE_TOKEN for the SDK and examples.\n";
   console.log(`
 Taskplane is running at ${url} (gRPC, gRPC-Web and Connect on one port).
+Dashboard: ${url}/ui/${adminToken ? `#token=${adminToken}` : ""}
+  (the link signs this browser in, then drops the token from the address bar)
 
 ${token}
 Next:
