@@ -1,10 +1,12 @@
-// Payloads encrypted at rest, over real gRPC and a real Postgres: workers and clients see plaintext,
-// the database holds none of it; a flipped byte or a ciphertext moved to another task fails loudly
+// Payloads encrypted at rest, over real gRPC and a real Postgres: workers, clients and callback
+// receivers see plaintext (payloads, outputs, logs, error messages), the database holds none of it; a flipped byte or a ciphertext moved to another task fails loudly
 // (DATA_LOSS); rotation keeps old data readable and `taskplane keys rotate` lets the old key go.
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code, decodePayload, json, RunState, TaskplaneClient } from "@taskplane/sdk";
+import { Code, decodePayload, json, NonRetryableError, NotificationEvent, RunState, TaskplaneClient } from "@taskplane/sdk";
+import { DEFAULT_CALLBACK_SETTINGS } from "../src/callbacks/callback-settings.js";
+import { DEFAULT_NOTIFICATION_SETTINGS } from "../src/notifications/notification-settings.js";
 import { startControlPlane } from "../src/control-plane.js";
 import { loadConfig } from "../src/config.js";
 import { parseKeyRing } from "../src/security/key-ring.js";
@@ -12,6 +14,7 @@ import { eventually, startTestControlPlane, type TestControlPlane } from "./harn
 import { withDb } from "./harness/db.js";
 import { codeOf } from "./harness/error-code.js";
 import { runCli } from "./harness/taskplane-cli.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./harness/webhook-receiver.js";
 
 const keyEntry = (id: string) => `${id}:${randomBytes(32).toString("base64")}`;
 const k1 = keyEntry("k1");
@@ -35,13 +38,21 @@ describe("payloads encrypted at rest", () => {
     }
   };
 
+  let rx: WebhookReceiver;
+
   beforeAll(async () => {
-    tp = await startTestControlPlane({}, { config: { encryptionKeys: parseKeyRing(k1) } });
+    rx = await startWebhookReceiver("127.0.0.2");
+    const callbacks = { ...DEFAULT_CALLBACK_SETTINGS, secrets: [`whsec_${randomBytes(24).toString("base64")}`], allowedNetworks: ["127.0.0.2/32"], pollIntervalMs: 50 };
+    const notifications = { ...DEFAULT_NOTIFICATION_SETTINGS, pollIntervalMs: 100 };
+    tp = await startTestControlPlane({}, { config: { encryptionKeys: parseKeyRing(k1), callbacks, notifications } });
     tp.worker({
       handlers: {
         secretive: async (payload, ctx) => {
           ctx.log(`got ${(payload as { secret: string }).secret}`);
           return { echoed: (payload as { secret: string }).secret };
+        },
+        leaky: async (payload) => {
+          throw new NonRetryableError(`could not use ${(payload as { secret: string }).secret}`, "LeakyError");
         },
       },
     });
@@ -51,7 +62,10 @@ describe("payloads encrypted at rest", () => {
     runId = run.id;
     await eventually(() => tp.client.getRun(runId), (r) => r.state === RunState.SUCCEEDED);
   });
-  afterAll(() => tp.stop());
+  afterAll(async () => {
+    await tp.stop();
+    await rx.close();
+  });
 
   it("hands workers and clients plaintext while Postgres holds only ciphertext", async () => {
     expect(decodePayload((await tp.client.get(taskId)).spec!.payload)).toEqual({ secret: SECRET });
@@ -66,6 +80,29 @@ describe("payloads encrypted at rest", () => {
     const logs = await sql<{ message: string }>("SELECT message FROM run_logs WHERE run_id = $1", [runId]);
     expect(logs.length).toBeGreaterThan(0);
     for (const l of logs) expect(l.message).not.toContain(SECRET);
+  });
+
+  it("seals a worker's error message and the callback event quoting it, and opens both for whoever reads them", async () => {
+    const { task } = await tp.client.createTask({ type: "leaky", payload: json({ secret: "error-secret" }), callback: { url: rx.url("/leaky") }, schedule: manual });
+    await tp.client.createNotificationRule({ scope: { case: "taskId", value: task!.id }, events: [NotificationEvent.RETRIES_EXHAUSTED], channel: { case: "slack", value: { webhookUrl: rx.url("/slack") } } });
+    await tp.client.trigger(task!.id);
+    const runId = (await eventually(() => tp.client.runs({ taskId: task!.id }), (r) => r.runs.length === 1)).runs[0]!.id;
+    const failed = await eventually(() => tp.client.getRun(runId), (r) => r.state === RunState.FAILED);
+    expect(failed.error!.message).toBe("could not use error-secret");
+    expect(failed.attempts[0]!.error!.message).toBe("could not use error-secret");
+    const [posted] = await eventually(async () => rx.received.filter((r) => r.path === "/leaky"), (r) => r.length > 0);
+    expect(JSON.parse(posted!.body).data.error.message).toBe("could not use error-secret");
+    const [slack] = await eventually(async () => rx.received.filter((r) => r.path === "/slack"), (r) => r.length > 0);
+    expect(JSON.parse(slack!.body).text).toContain("could not use error-secret");
+
+    const [run] = await sql<{ error: unknown; attempts: unknown }>("SELECT error, attempts FROM runs WHERE id = $1", [runId]);
+    expect(JSON.stringify(run)).not.toContain("error-secret");
+    expect(JSON.stringify(run)).toContain("LeakyError");
+    const deliveries = await eventually(() => sql<{ body: string | null }>("SELECT body FROM callback_deliveries WHERE run_id = $1", [runId]), (d) => d[0]?.body != null);
+    expect(deliveries[0]!.body).not.toContain("error-secret");
+    const events = await sql<{ detail: string }>("SELECT detail FROM notification_events WHERE run_id = $1", [runId]);
+    expect(events.length).toBe(1);
+    expect(events[0]!.detail).not.toContain("error-secret");
   });
 
   it("seals a triggered run's own payload too", async () => {

@@ -91,6 +91,7 @@ export class CallbackDelivery {
     const recorded = await this.deps.store
       .recordDeliveryAttempt({
         id: delivery.id,
+        taskId: delivery.taskId,
         claim: due.claim,
         attempt: { time: now, latencyMs: result.latencyMs, statusCode: result.statusCode, error: result.error, responsePrefix: result.responsePrefix },
         body,

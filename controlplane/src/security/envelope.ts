@@ -35,8 +35,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const CIPHER = "aes-256-gcm";
 
-/** The task fields stored encrypted. */
-export type PayloadField = "payload" | "output" | "error" | "log";
+/** The task fields stored encrypted; "event" is a callback event's body as first sent. */
+export type PayloadField = "payload" | "output" | "error" | "log" | "event";
 
 /** Opening failed: the data was altered, belongs elsewhere, or its key is not configured. */
 export class DecryptionError extends Error {

@@ -1,9 +1,10 @@
 // Encryption at rest, as a Store decorator: what the domain hands the store is sealed on the way
 // in and opened on the way out, so neither the domain nor the SQL knows about it. Each new task
 // gets its own data key, wrapped by the key ring's newest key and stored with the task; the
-// task's payload, its runs' payload overrides and outputs, and its logs are sealed with it.
-// Tasks created before encryption was turned on stay readable as they were.
-import type { Assignment, LogEntry, Payload, Run, Task } from "../domain/model.js";
+// task's payload, its runs' payload overrides and outputs, the error messages workers report,
+// its logs and its callback events are sealed with it. Tasks created before encryption was
+// turned on stay readable as they were.
+import type { Assignment, LogEntry, Payload, Run, RunError, Task } from "../domain/model.js";
 import type { NewRun, Store, TaskDataKey } from "../store/store.js";
 import { dataKeyAad, newDataKey, openWith, payloadAad, sealWith, unwrapDataKey, type PayloadField } from "./envelope.js";
 import type { KeyRing } from "./key-ring.js";
@@ -64,19 +65,40 @@ export function sealedStore(store: Store, ring: KeyRing): Store {
         now,
       );
     },
+    failAttempts: async (reports, now, decide) => {
+      const byRun = await keys.ofRuns(reports.map((r) => r.runId));
+      return store.failAttempts(
+        reports.map((r) => maybe(byRun.get(r.runId), (key) => ({ ...r, error: sealError(key, r.error) })) ?? r),
+        now,
+        decide,
+      );
+    },
     appendLogs: async (runId, attempt, lines) => {
       const key = (await keys.ofRuns([runId])).get(runId);
-      return store.appendLogs(runId, attempt, key ? lines.map((l) => ({ ...l, message: sealText(key, l.message) })) : lines);
+      return store.appendLogs(runId, attempt, key ? lines.map((l) => ({ ...l, message: sealText(key, "log", l.message) })) : lines);
     },
     listRunLogs: async (runId, afterSequence, limit) => {
       const key = (await keys.ofRuns([runId])).get(runId);
       const entries = await store.listRunLogs(runId, afterSequence, limit);
-      return key ? entries.map((e): LogEntry => ({ ...e, message: openText(key, e.message) })) : entries;
+      return key ? entries.map((e): LogEntry => ({ ...e, message: openText(key, "log", e.message) })) : entries;
     },
     claimDueDeliveries: async (now, limit, leaseMs, maxAgeMs) => {
       const due = await store.claimDueDeliveries(now, limit, leaseMs, maxAgeMs);
       const runs = await openRuns(keys, due.map((d) => d.run));
-      return due.map((d, i) => ({ ...d, run: runs[i]! }));
+      const byTask = await keys.ofTasks(due.filter((d) => d.body).map((d) => d.delivery.taskId));
+      return due.map((d, i) => ({ ...d, run: runs[i]!, body: maybe(d.body, (b) => maybe(byTask.get(d.delivery.taskId), (key) => openText(key, "event", b)) ?? b) }));
+    },
+    recordDeliveryAttempt: async (result) => {
+      const key = (await keys.ofTasks([result.taskId])).get(result.taskId);
+      return store.recordDeliveryAttempt(key ? { ...result, body: sealText(key, "event", result.body) } : result);
+    },
+    claimDueNotifications: async (now, limit, eventsPerMessage, leaseMs) => {
+      const due = await store.claimDueNotifications(now, limit, eventsPerMessage, leaseMs);
+      const byTask = await keys.ofTasks(due.flatMap((n) => n.events.filter((e) => e.detail).map((e) => e.taskId)));
+      return due.map((n) => ({
+        ...n,
+        events: n.events.map((e) => maybe(e.detail ? byTask.get(e.taskId) : undefined, (key) => ({ ...e, detail: openText(key, "error", e.detail!) })) ?? e),
+      }));
     },
   };
   return new Proxy(store, {
@@ -139,9 +161,19 @@ function openPayload(key: TaskKey, field: PayloadField, payload: Payload): Paylo
   return { ...payload, data: new Uint8Array(openWith(key.key, payload.data, payloadAad(key.namespace, key.taskId, field))) };
 }
 
-/** Log lines are text in the store: sealed ones are kept as base64. */
-const sealText = (key: TaskKey, text: string) => sealWith(key.key, Buffer.from(text, "utf8"), payloadAad(key.namespace, key.taskId, "log")).toString("base64");
-const openText = (key: TaskKey, text: string) => openWith(key.key, Buffer.from(text, "base64"), payloadAad(key.namespace, key.taskId, "log")).toString("utf8");
+/**
+ * Text fields (log lines, error messages, event bodies) are text in the store: sealed ones are
+ * base64 behind a marker, since the store writes some messages itself (timeouts, lateness), in
+ * the clear. A worker's own text is always sealed, so it cannot pass for a store message.
+ */
+const SEALED_TEXT = "tp-sealed:v1:";
+const sealText = (key: TaskKey, field: PayloadField, text: string) =>
+  SEALED_TEXT + sealWith(key.key, Buffer.from(text, "utf8"), payloadAad(key.namespace, key.taskId, field)).toString("base64");
+const openText = (key: TaskKey, field: PayloadField, text: string) =>
+  text.startsWith(SEALED_TEXT) ? openWith(key.key, Buffer.from(text.slice(SEALED_TEXT.length), "base64"), payloadAad(key.namespace, key.taskId, field)).toString("utf8") : text;
+
+const sealError = (key: TaskKey, error: RunError): RunError => ({ ...error, message: sealText(key, "error", error.message) });
+const openError = (key: TaskKey, error: RunError | undefined) => error && { ...error, message: openText(key, "error", error.message) };
 
 function openTask(keys: TaskKeys, task: Task): Task {
   const key = keys.of({ taskId: task.id, namespace: task.spec.namespace, dataKey: task.dataKey });
@@ -158,11 +190,20 @@ async function sealNewRuns(keys: TaskKeys, runs: NewRun[]): Promise<NewRun[]> {
   return runs.map((r) => maybe(byTask.get(r.taskId), (key) => sealNewRun(r, key)) ?? r);
 }
 
+/** Opens runs' outputs and error messages (the run's and each attempt's); runs with neither need no lookup. */
 async function openRuns(keys: TaskKeys, runs: Run[]): Promise<Run[]> {
-  const withOutput = runs.filter((r) => r.output);
-  if (withOutput.length === 0) return runs;
-  const byTask = await keys.ofTasks(withOutput.map((r) => r.taskId));
-  return runs.map((r) => maybe(r.output && byTask.get(r.taskId), (key) => ({ ...r, output: openPayload(key, "output", r.output!) })) ?? r);
+  const sealed = runs.filter((r) => r.output || r.error || r.attempts.some((a) => a.error));
+  if (sealed.length === 0) return runs;
+  const byTask = await keys.ofTasks(sealed.map((r) => r.taskId));
+  return runs.map(
+    (r) =>
+      maybe(byTask.get(r.taskId), (key) => ({
+        ...r,
+        output: r.output && openPayload(key, "output", r.output),
+        error: openError(key, r.error),
+        attempts: r.attempts.map((a) => (a.error ? { ...a, error: openError(key, a.error) } : a)),
+      })) ?? r,
+  );
 }
 
 async function openAssignments(keys: TaskKeys, assignments: Assignment[]): Promise<Assignment[]> {

@@ -165,6 +165,8 @@ export interface DueDelivery {
 /** One delivery attempt and what follows it. */
 export interface DeliveryResult {
   id: string;
+  /** The delivery's task, whose key seals the body when its data is encrypted. */
+  taskId: string;
   /** The claim the attempt was made under. */
   claim: number;
   attempt: DeliveryAttempt;
