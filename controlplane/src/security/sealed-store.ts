@@ -5,22 +5,13 @@
 // its logs and its callback events are sealed with it. Tasks created before encryption was
 // turned on stay readable as they were.
 import type { Assignment, LogEntry, Payload, Run, RunError, Task } from "../domain/model.js";
-import type { NewRun, Store, TaskDataKey } from "../store/store.js";
-import { dataKeyAad, newDataKey, openWith, payloadAad, sealWith, unwrapDataKey, type PayloadField } from "./envelope.js";
+import type { AttemptFailure, NewRun, Store } from "../store/store.js";
+import { DecryptionError, dataKeyAad, newDataKey, openWith, payloadAad, sealWith, type PayloadField } from "./envelope.js";
 import type { KeyRing } from "./key-ring.js";
+import { TaskKeys, type TaskKey } from "./task-keys.js";
 
-/** Unwrapped data keys kept in memory, so hot paths (claims) need no lookup for busy tasks. */
-const CACHED_KEYS = 10_000;
-
-/** One task's unwrapped data key and where its ciphertexts belong. */
-interface TaskKey {
-  taskId: string;
-  namespace: string;
-  key: Buffer;
-}
-
-export function sealedStore(store: Store, ring: KeyRing): Store {
-  const keys = new TaskKeys(store, ring);
+export function sealedStore(store: Store, ring: KeyRing, options: { cachedKeys?: number } = {}): Store {
+  const keys = new TaskKeys(store, ring, options.cachedKeys);
   const overrides: Partial<Store> = {
     async createTasks(items) {
       const sealed = items.map(({ task, firstRun }) => {
@@ -44,7 +35,7 @@ export function sealedStore(store: Store, ring: KeyRing): Store {
       return maybe(await store.changeTaskState(sealed), (r) => ({ ...r, task: openTask(keys, r.task) }));
     },
     updateTaskCallback: async (taskId, callback, now) => maybe(await store.updateTaskCallback(taskId, callback, now), (t) => openTask(keys, t)),
-    recurringTasksWithoutNextRun: async (limit) => (await store.recurringTasksWithoutNextRun(limit)).map((r) => ({ ...r, task: openTask(keys, r.task) })),
+    // recurringTasksWithoutNextRun is left sealed: the scheduler reads schedules, never payloads.
 
     insertRun: async (run) => maybe(await store.insertRun((await sealNewRuns(keys, [run]))[0]!), async (r) => (await openRuns(keys, [r]))[0]!),
     backfillRuns: async (runs, now) => store.backfillRuns(await sealNewRuns(keys, runs), now),
@@ -56,7 +47,15 @@ export function sealedStore(store: Store, ring: KeyRing): Store {
     },
     reopenRun: async (runId, extraAttempts, now) => maybe(await store.reopenRun(runId, extraAttempts, now), async (r) => (await openRuns(keys, [r]))[0]!),
 
-    claimRuns: async (runIds, workerId, startTime) => openAssignments(keys, await store.claimRuns(runIds, workerId, startTime)),
+    claimRuns: async (runIds, workerId, startTime) => {
+      const claimed = await store.claimRuns(runIds, workerId, startTime);
+      try {
+        return await openAssignments(keys, claimed);
+      } catch (e) {
+        if (!(e instanceof DecryptionError)) throw e;
+        return openEachOrFail(store, keys, claimed, startTime);
+      }
+    },
     completeAttempts: async (reports, now) => {
       const withOutput = reports.filter((r) => r.output);
       const byRun = await keys.ofRuns(withOutput.map((r) => r.runId));
@@ -110,49 +109,6 @@ export function sealedStore(store: Store, ring: KeyRing): Store {
   });
 }
 
-/**
- * Unwraps tasks' data keys, remembering the most recent ones: a task's data key never changes
- * (rotation re-wraps it), and nor does a task in the clear (null) get one.
- */
-class TaskKeys {
-  private readonly cache = new Map<string, TaskKey | null>();
-
-  constructor(
-    private readonly store: Store,
-    private readonly ring: KeyRing,
-  ) {}
-
-  /** The key of a task whose wrapped key is at hand; undefined for a task stored in the clear. */
-  of(k: TaskDataKey): TaskKey | undefined {
-    const cached = this.cache.get(k.taskId);
-    if (cached !== undefined) return cached ?? undefined;
-    const key = k.dataKey ? { taskId: k.taskId, namespace: k.namespace, key: unwrapDataKey(this.ring, k.dataKey, dataKeyAad(k.namespace, k.taskId)) } : null;
-    if (this.cache.size >= CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(k.taskId, key);
-    return key ?? undefined;
-  }
-
-  async ofTasks(taskIds: string[]): Promise<Map<string, TaskKey>> {
-    const missing = [...new Set(taskIds.filter((id) => !this.cache.has(id)))];
-    const found = await this.store.dataKeys("task", missing);
-    return this.resolve(taskIds, (id) => maybe(found.get(id) ?? { taskId: id, namespace: "" }, (k) => this.of(k)));
-  }
-
-  async ofRuns(runIds: string[]): Promise<Map<string, TaskKey>> {
-    const found = await this.store.dataKeys("run", [...new Set(runIds)]);
-    return this.resolve(runIds, (id) => maybe(found.get(id), (k) => this.of(k)));
-  }
-
-  private resolve(ids: string[], keyOf: (id: string) => TaskKey | undefined): Map<string, TaskKey> {
-    const keys = new Map<string, TaskKey>();
-    for (const id of ids) {
-      const key = keyOf(id);
-      if (key) keys.set(id, key);
-    }
-    return keys;
-  }
-}
-
 function sealPayload(key: TaskKey, field: PayloadField, payload: Payload): Payload {
   return { ...payload, data: sealWith(key.key, payload.data, payloadAad(key.namespace, key.taskId, field)) };
 }
@@ -204,6 +160,26 @@ async function openRuns(keys: TaskKeys, runs: Run[]): Promise<Run[]> {
         attempts: r.attempts.map((a) => (a.error ? { ...a, error: openError(key, a.error) } : a)),
       })) ?? r,
   );
+}
+
+/**
+ * Opens claimed attempts one by one. One whose payload will not open (its key is gone, or the
+ * data was altered) fails at once, not retried, saying why, rather than taking the others down
+ * or waiting out its lease; RetryTask runs it again once the key is back.
+ */
+async function openEachOrFail(store: Store, keys: TaskKeys, claimed: Assignment[], now: Date): Promise<Assignment[]> {
+  const opened: Assignment[] = [];
+  const unreadable: AttemptFailure[] = [];
+  for (const a of claimed) {
+    try {
+      opened.push(...(await openAssignments(keys, [a])));
+    } catch (e) {
+      if (!(e instanceof DecryptionError)) throw e;
+      unreadable.push({ runId: a.runId, attempt: a.attempt, error: { type: "DataLoss", message: `the payload could not be decrypted: ${e.message}`, nonRetryable: true } });
+    }
+  }
+  await store.failAttempts(unreadable, now, () => ({ state: "FAILED" }));
+  return opened;
 }
 
 async function openAssignments(keys: TaskKeys, assignments: Assignment[]): Promise<Assignment[]> {
