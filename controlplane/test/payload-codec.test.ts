@@ -41,6 +41,20 @@ describe("SDK payload codec", () => {
     await worker.shutdown();
   });
 
+  it("fails only the attempt whose payload the worker cannot decode", async () => {
+    const client = new TaskplaneClient({ address: tp.address, codec, retry: noRetry });
+    const plain = new TaskplaneClient({ address: tp.address, retry: noRetry });
+    const ran: unknown[] = [];
+    const { firstRun: sealedRun } = await client.createTask({ type: "read", queue: "mixed", payload: json({ n: 1 }) });
+    const { firstRun: plainRun } = await plain.createTask({ type: "read", queue: "mixed", payload: json({ n: 2 }) });
+    const stranger = tp.worker({ queue: "mixed", codec: aesGcmCodec([{ id: "other", key: randomBytes(32) }]), handlers: { read: async (p) => void ran.push(p) } });
+    const failed = await eventually(() => plain.getRun(sealedRun!.id), (r) => r.state === RunState.FAILED);
+    expect(failed.error).toMatchObject({ type: "PayloadCodecError", nonRetryable: true, message: expect.stringContaining('encrypted with key "app-1"') });
+    await eventually(() => plain.getRun(plainRun!.id), (r) => r.state === RunState.SUCCEEDED);
+    expect(ran).toEqual([{ n: 2 }]);
+    await stranger.shutdown();
+  });
+
   it("decodes with an older key after rotation and refuses a flipped byte", async () => {
     const old = { id: "app-1", key: randomBytes(32) };
     const sealed = await aesGcmCodec([old]).encode(json({ n: 1 }));

@@ -57,12 +57,15 @@ export function aesGcmCodec(keys: { id: string; key: Uint8Array }[]): PayloadCod
   };
 }
 
-/** Encodes every Payload in a request and decodes every Payload in a response. */
+/**
+ * Encodes every Payload in a request and decodes every Payload in a response, but for polled
+ * assignments: the worker decodes each itself, so one that will not decode fails only its attempt.
+ */
 export function codecInterceptor(codec: PayloadCodec): Interceptor {
   return (next) => async (req) => {
     if (!req.stream) await transformPayloads(req.message, (p) => codec.encode(p));
     const res = await next(req);
-    if (!res.stream) await transformPayloads(res.message, (p) => codec.decode(p));
+    if (!res.stream && res.message.$typeName !== "taskplane.v1.PollTasksResponse") await transformPayloads(res.message, (p) => codec.decode(p));
     return res;
   };
 }

@@ -8,6 +8,7 @@ import type { AttemptTicker } from "./attempt-ticker.js";
 import { Heartbeats } from "./heartbeats.js";
 import { LogBuffer } from "./log-buffer.js";
 import { encodeResult } from "../payload.js";
+import type { PayloadCodec } from "../payload-codec.js";
 import type { ResultReporter, RunReportInit } from "./result-reporter.js";
 import { TaskContext } from "./task-context.js";
 
@@ -20,9 +21,21 @@ export interface AttemptDeps {
   running: Set<AbortController>;
   /** One timer for every attempt's heartbeats and deadline. */
   ticker: AttemptTicker;
+  /** Decodes each assignment's payload (the worker's codec), so one that will not decode fails only its own attempt. */
+  codec?: PayloadCodec;
 }
 
-export async function runAttempt(assignment: Assignment, handler: Handler | undefined, deps: AttemptDeps): Promise<void> {
+export async function runAttempt(received: Assignment, handler: Handler | undefined, deps: AttemptDeps): Promise<void> {
+  let assignment = received;
+  if (deps.codec && received.payload) {
+    try {
+      assignment = { ...received, payload: { ...received.payload, ...(await deps.codec.decode(received.payload)) } };
+    } catch (e) {
+      const error = new NonRetryableError(`the payload could not be decoded: ${e instanceof Error ? e.message : String(e)}`, "PayloadCodecError");
+      void deps.reporter.report(reportOf(received, { ok: false, error }, new AbortController().signal));
+      return;
+    }
+  }
   const abort = new AbortController();
   deps.running.add(abort);
   const beats = new Heartbeats(assignment, deps.client, abort);

@@ -66,7 +66,7 @@ export class Worker {
     this.client = createClient(WorkerService, createTransport({ ...options, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 } }));
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
     this.reporter = new ResultReporter(this.client, (runId, why) => this.warn(`result for run ${runId} refused: ${why}`));
-    this.attemptDeps = { client: this.client, reporter: this.reporter, running: this.attempts, ticker: this.ticker };
+    this.attemptDeps = { client: this.client, reporter: this.reporter, running: this.attempts, ticker: this.ticker, codec: options.codec };
   }
 
   static create(options: WorkerOptions): Worker {
