@@ -37,7 +37,12 @@ async function rotate(flags: ConfigFlags): Promise<void> {
     const tty = process.stderr.isTTY;
     const done = await rotateDataKeys(store, ring, (p) => tty && process.stderr.write(`\rchecked ${p.checked}, re-wrapped ${p.rewrapped}`));
     if (tty) process.stderr.write("\n");
-    console.log(`${done.rewrapped} of ${done.checked} encrypted tasks re-wrapped under ${ring.current.id}; keys other than ${ring.current.id} are no longer needed`);
+    const summary = `${done.rewrapped} of ${done.checked} encrypted tasks re-wrapped under ${ring.current.id}`;
+    if (done.remaining) {
+      // Tasks created during the rotation by a replica that did not have the newest key yet.
+      throw new Error(`${summary}, but ${done.remaining} are still under older keys: give every replica ${ring.current.id} first, then rotate again`);
+    }
+    console.log(`${summary}; keys other than ${ring.current.id} are no longer needed`);
   } finally {
     await store.close();
   }

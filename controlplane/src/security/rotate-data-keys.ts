@@ -11,13 +11,15 @@ export interface RotationProgress {
   checked: number;
   /** Of those, re-wrapped under the newest key. */
   rewrapped: number;
+  /** At the end: encrypted tasks still under an older key (made meanwhile by a replica without the newest). */
+  remaining?: number;
 }
 
 export async function rotateDataKeys(store: Store, ring: KeyRing, onProgress: (p: RotationProgress) => void = () => {}): Promise<RotationProgress> {
   const progress = { checked: 0, rewrapped: 0 };
   for (let after: string | undefined; ; ) {
     const page = await store.dataKeyPage(after, BATCH);
-    if (page.length === 0) return progress;
+    if (page.length === 0) return { ...progress, remaining: await store.countDataKeysNotUnder(ring.current.id) };
     const changes = page.flatMap((k) => {
       const { wrapped, rewrapped } = rewrapDataKey(ring, k.dataKey!, dataKeyAad(k.namespace, k.taskId));
       return rewrapped ? [{ taskId: k.taskId, from: k.dataKey!, to: wrapped }] : [];

@@ -357,6 +357,8 @@ export interface Store {
   dataKeyPage(afterTaskId: string | undefined, limit: number): Promise<TaskDataKey[]>;
   /** Swaps data keys still equal to `from`; returns how many were swapped. */
   replaceDataKeys(changes: { taskId: string; from: Uint8Array; to: Uint8Array }[]): Promise<number>;
+  /** Encrypted tasks whose data key is wrapped by a key other than `keyId`. */
+  countDataKeysNotUnder(keyId: string): Promise<number>;
   anyTaskEncrypted(): Promise<boolean>;
 
   // Audit

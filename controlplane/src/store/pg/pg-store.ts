@@ -271,6 +271,10 @@ export class PgStore implements Store {
     return tasks.replaceDataKeys(this.pool, changes);
   }
 
+  countDataKeysNotUnder(keyId: string) {
+    return tasks.countDataKeysNotUnder(this.pool, keyId);
+  }
+
   anyTaskEncrypted() {
     return tasks.anyTaskEncrypted(this.pool);
   }

@@ -139,6 +139,15 @@ export async function replaceDataKeys(db: Queryable, changes: { taskId: string; 
   return rowCount ?? 0;
 }
 
+/** Encrypted tasks whose data key is wrapped by a key other than `keyId` (the id is in the wrapped key's header). */
+export async function countDataKeysNotUnder(db: Queryable, keyId: string): Promise<number> {
+  const { rows } = await db.query<{ count: string }>(
+    "SELECT count(*) FROM tasks WHERE data_key IS NOT NULL AND substring(data_key FROM 3 FOR get_byte(data_key, 1)) <> convert_to($1, 'UTF8')",
+    [keyId],
+  );
+  return Number(rows[0]!.count);
+}
+
 export async function anyTaskEncrypted(db: Queryable): Promise<boolean> {
   const { rows } = await db.query<{ found: boolean }>("SELECT EXISTS (SELECT 1 FROM tasks WHERE data_key IS NOT NULL) AS found");
   return rows[0]!.found;
