@@ -73,7 +73,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     callbacks: callbackSettings(flags, env),
     auth: authSettings(env),
     limits: DEFAULT_LIMIT_SETTINGS,
-    hideViewerPayloads: env.TASKPLANE_VIEWER_PAYLOADS === "hidden",
+    hideViewerPayloads: viewerPayloads(env.TASKPLANE_VIEWER_PAYLOADS) === "hidden",
     tls: tlsSettings(env),
     encryptionKeys: encryptionKeys(env),
     notifications: {
@@ -118,6 +118,11 @@ function authSettings(env: NodeJS.ProcessEnv): AuthSettings | undefined {
     jwks: jwksFile ? JSON.parse(readFileSync(jwksFile, "utf8")) : undefined,
     clockToleranceSeconds: Number(env.TASKPLANE_AUTH_CLOCK_TOLERANCE_SECONDS ?? 30),
   };
+}
+
+function viewerPayloads(value = "visible"): "visible" | "hidden" {
+  if (value === "visible" || value === "hidden") return value;
+  throw new Error(`TASKPLANE_VIEWER_PAYLOADS: "${value}" is neither "visible" nor "hidden"`);
 }
 
 /** TASKPLANE_ENCRYPTION_KEYS ("id:base64key,…" newest first), or the same text in TASKPLANE_ENCRYPTION_KEYS_FILE. */

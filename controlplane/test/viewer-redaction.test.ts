@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePayload, json, RunState, TaskplaneClient } from "@taskplane/sdk";
+import { decodePayload, json, NonRetryableError, RunState, TaskplaneClient } from "@taskplane/sdk";
 import { loadLocalKeys, mintToken, type LocalKeys } from "../src/auth/local-keys.js";
 import type { Role } from "../src/auth/principal.js";
 import { HIDDEN_LOG_LINE } from "../src/api/viewer-redaction.js";
@@ -27,11 +27,16 @@ describe("payloads hidden from viewers", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("shows a viewer tasks, runs and logs without payloads, outputs or log lines, and others all of it", async () => {
+  it("shows a viewer tasks, runs and logs without payloads, outputs, log lines or error messages, and others all of it", async () => {
     const admin = await client(["admin"]);
     const worker = tp.worker({
       token: await mintToken(keys, { subject: "w", roles: ["worker"], namespaces: ["*"], queues: ["*"], ttlSeconds: 600 }),
-      handlers: { card: async (p: unknown, ctx) => (ctx.log("pin 1234"), { pin: (p as { pin: string }).pin }) },
+      handlers: {
+        card: async (p: unknown, ctx) => (ctx.log("pin 1234"), { pin: (p as { pin: string }).pin }),
+        declined: async () => {
+          throw new NonRetryableError("card 4111 declined", "Declined");
+        },
+      },
     });
     const { task, firstRun } = await admin.createTask({ type: "card", payload: json({ pin: "1234" }) });
     await eventually(() => admin.getRun(firstRun!.id), (r) => r.state === RunState.SUCCEEDED);
@@ -45,6 +50,11 @@ describe("payloads hidden from viewers", () => {
     expect((await viewer.runs({ taskId: task!.id })).runs[0]!.output!.data).toHaveLength(0);
     expect((await viewer.list({})).tasks.every((t) => t.spec!.payload!.data.length === 0)).toBe(true);
     expect((await viewer.logs(firstRun!.id)).map((l) => l.message)).toEqual([HIDDEN_LOG_LINE]);
+
+    const { firstRun: declined } = await admin.createTask({ type: "declined" });
+    await eventually(() => admin.getRun(declined!.id), (r) => r.state === RunState.FAILED);
+    expect((await viewer.getRun(declined!.id)).error).toMatchObject({ type: "Declined", message: HIDDEN_LOG_LINE });
+    expect((await admin.getRun(declined!.id)).error!.message).toBe("card 4111 declined");
 
     const operator = await client(["viewer", "operator"]);
     expect(decodePayload((await operator.get(task!.id)).spec!.payload)).toEqual({ pin: "1234" });
