@@ -41,7 +41,8 @@ describe("cluster overview and workers", () => {
 
     const worker = tp.worker({ token: await token("painter", ["blue"], ["worker"]), namespace: "blue", queue: "walls", handlers: { paint: async () => "done" } });
     for (const run of runs) await eventually(() => admin.getRun(run.id), (r) => r.state === RunState.SUCCEEDED);
-    const overview = await admin.overview({ namespace: "blue" });
+    // One reading serves callers for 2 s: wait for one made after the runs ended.
+    const overview = await eventually(() => admin.overview({ namespace: "blue" }), (o) => o.runsByState.some((s) => s.state === RunState.SUCCEEDED && s.count === 3n));
     expect(overview.runsByState).toEqual([expect.objectContaining({ state: RunState.SUCCEEDED, count: 3n })]);
     expect(overview.queueDepths).toEqual([]);
     expect(overview.lastHour).toHaveLength(60);

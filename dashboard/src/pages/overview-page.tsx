@@ -69,7 +69,7 @@ export function OverviewPage() {
               ]}
             />
             <LineChart
-              title="Fire lateness (start − scheduled time)"
+              title="Fire lateness (first start − due time)"
               times={times}
               format={formatSpan}
               series={[

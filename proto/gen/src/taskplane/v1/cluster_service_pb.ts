@@ -93,7 +93,8 @@ export type MinuteStats = Message<"taskplane.v1.MinuteStats"> & {
   started: bigint;
 
   /**
-   * Lateness of those starts: attempt start minus scheduled time.
+   * Lateness of those starts: first attempt start minus due time (the scheduled time plus any
+   * jitter; a retried run's due time is its retry's, so its lateness reads 0).
    *
    * @generated from field: int64 lateness_p50_ms = 5;
    */
@@ -216,7 +217,7 @@ export type GetOverviewResponse = Message<"taskplane.v1.GetOverviewResponse"> & 
   queueDepths: QueueDepth[];
 
   /**
-   * Workers seen in the last minute.
+   * Workers connected now (as ListWorkers marks them, among the 1,000 it lists).
    *
    * @generated from field: int32 connected_workers = 4;
    */
@@ -304,7 +305,7 @@ export type Worker = Message<"taskplane.v1.Worker"> & {
   principal: string;
 
   /**
-   * The last poll, heartbeat or report it sent.
+   * Its last poll, or the last heartbeat of an attempt it is running.
    *
    * @generated from field: google.protobuf.Timestamp last_seen = 6;
    */
@@ -318,7 +319,7 @@ export type Worker = Message<"taskplane.v1.Worker"> & {
   runningAttempts: number;
 
   /**
-   * Seen in the last minute.
+   * Polled in the last minute, or holds an attempt whose lease has not expired.
    *
    * @generated from field: bool connected = 8;
    */
