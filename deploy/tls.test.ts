@@ -28,10 +28,11 @@ describe("docker-compose TLS", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("keeps the CA it made on a second start", async () => {
-    const before = await readFile(path.join(dir, "ca.pem"), "utf8");
-    expect(makeCerts(dir)).toContain("keeping them");
-    expect(await readFile(path.join(dir, "ca.pem"), "utf8")).toBe(before);
+  it("keeps the certificate it made on a second start, and leaves no CA key behind", async () => {
+    const before = await readFile(path.join(dir, "server.pem"), "utf8");
+    expect(makeCerts(dir)).toContain("keeping it");
+    expect(await readFile(path.join(dir, "server.pem"), "utf8")).toBe(before);
+    await expect(readFile(path.join(dir, "ca-key.pem"))).rejects.toThrow(/ENOENT/);
   });
 
   it("serves TLS that the healthcheck and an SDK client trust by the CA alone", async () => {

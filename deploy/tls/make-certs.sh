@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Makes a private CA and a server certificate for the control planes, once: run again, it keeps
-# what is there. docker-compose runs it on first start (the `certs` service); clients trust ca.pem.
+# what is there (so your own certificate and key, put there first, are used instead). docker-compose runs it on first start (the `certs` service); clients trust ca.pem.
 #   make-certs.sh DIR HOSTNAME...
 set -euo pipefail
 dir=$1
 shift
-if [[ -s "$dir/ca.pem" && -s "$dir/server.pem" && -s "$dir/server-key.pem" ]]; then
-  echo "make-certs: $dir already has a CA and a server certificate; keeping them"
+# A certificate and key already there (made here before, or your own) are kept.
+if [[ -s "$dir/server.pem" && -s "$dir/server-key.pem" ]]; then
+  echo "make-certs: $dir already has a server certificate; keeping it"
   exit 0
 fi
 mkdir -p "$dir"
@@ -20,6 +21,7 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -subj "/CN=${1:-localhost}" -keyout server-key.pem -out server.csr 2>/dev/null
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 825 \
   -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san") -out server.pem 2>/dev/null
-rm -f server.csr ca.srl
+# The CA's key signs nothing more: it is not left in a volume every container mounts.
+rm -f server.csr ca.srl ca-key.pem
 chmod 644 ca.pem server.pem
 echo "make-certs: wrote $dir/ca.pem and a server certificate for ${san//,/, }"
