@@ -5,8 +5,10 @@ import type { NewRun } from "../store.js";
 import { PRIORITIES, type Attempt, type Priority, type Run, type Schedule, type Task } from "../../domain/model.js";
 
 /**
- * A batch in run id order. Statements that update runs from an unnest() join lock them in the
- * order given; every such batch in one order means two transactions cannot deadlock on them.
+ * A batch in run id order. An update from an unnest() join, planned (as these batches are) as a
+ * nested loop over the primary key, locks runs in the order given: batches in one order cannot
+ * deadlock with each other or with the `ORDER BY id FOR UPDATE` of failure reports. The planner
+ * does not promise that plan, so a deadlock stays possible, and is retried (UNAVAILABLE).
  */
 export const inRunIdOrder = <T extends { runId: string }>(items: T[]): T[] => [...items].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 
