@@ -14,7 +14,7 @@ import type { Schedule } from "../../controlplane/src/domain/model.js";
 import { nextFireTime } from "../../controlplane/src/scheduler/fire-times.js";
 import { DEFAULT_SCHEDULER_OPTIONS } from "../../controlplane/src/scheduler/scheduler.js";
 import type { Queryable } from "../../controlplane/src/store/pg/db.js";
-import { selectDueRuns } from "../../controlplane/src/store/pg/run-queries.js";
+import { selectDueRunIds, selectDueRunsById } from "../../controlplane/src/store/pg/run-queries.js";
 import {
   Warnings,
   envInt,
@@ -680,40 +680,51 @@ async function latenessIn(c: pg.Client, column: "start_time" | "fire_time", from
 
 interface Reload {
   rows: number;
+  /** The ids of the window, read every second. */
   ms: number;
   postgresMs?: number;
   sharedHit?: number;
   sharedRead?: number;
+  /** Those runs in full, with their tasks: what a fresh leader reads once (later, only new ones). */
+  fullMs: number;
 }
 
 /**
- * The scheduler's due-window read (scheduler.ts reload -> store dueRuns), which the control plane
- * runs every second and after every fire: the same function on the same database, timed end to
- * end in this process (median of 5), and inside Postgres by EXPLAIN ANALYZE.
+ * The scheduler's due-window read (scheduler.ts reload -> store dueRunIds, then dueRunsById for
+ * runs it does not hold yet), which the control plane runs every second: the same functions on the
+ * same database, timed end to end in this process (median of 5), the id read also inside Postgres
+ * by EXPLAIN ANALYZE.
  */
 async function timeReload(databaseUrl: string): Promise<Reload> {
   const { windowMs, reloadLimit } = DEFAULT_SCHEDULER_OPTIONS;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  try {
+  const median = async (read: () => Promise<unknown>) => {
     const times: number[] = [];
-    let rows = 0;
     for (let k = 0; k < 5; k++) {
       const t0 = performance.now();
-      rows = (await selectDueRuns(pool, new Date(Date.now() + windowMs), reloadLimit)).length;
+      await read();
       times.push(performance.now() - t0);
     }
-    times.sort((a, b) => a - b);
-    return { rows, ms: round(times[2]!, 1), ...(await explainReload(pool, windowMs, reloadLimit)) };
+    return round(times.sort((a, b) => a - b)[2]!, 1);
+  };
+  try {
+    const ids = await selectDueRunIds(pool, new Date(Date.now() + windowMs), reloadLimit);
+    return {
+      rows: ids.length,
+      ms: await median(() => selectDueRunIds(pool, new Date(Date.now() + windowMs), reloadLimit)),
+      fullMs: await median(() => selectDueRunsById(pool, ids)),
+      ...(await explainReload(pool, windowMs, reloadLimit)),
+    };
   } finally {
     await pool.end();
   }
 }
 
 /** Catches the query's text on its way to Postgres, so what is explained is what the scheduler sends. */
-async function explainReload(pool: pg.Pool, windowMs: number, reloadLimit: number): Promise<Omit<Reload, "rows" | "ms">> {
+async function explainReload(pool: pg.Pool, windowMs: number, reloadLimit: number): Promise<Omit<Reload, "rows" | "ms" | "fullMs">> {
   let sql: { text: string; values: unknown[] } | undefined;
   const catcher = { query: async (text: string, values: unknown[]) => ((sql = { text, values }), { rows: [] }) };
-  await selectDueRuns(catcher as unknown as Queryable, new Date(Date.now() + windowMs), reloadLimit);
+  await selectDueRunIds(catcher as unknown as Queryable, new Date(Date.now() + windowMs), reloadLimit);
   if (!sql) return {};
   const { rows } = await pool.query<{ "QUERY PLAN": { "Execution Time": number; Plan: Record<string, number> }[] }>(
     `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql.text}`,
@@ -765,8 +776,9 @@ function printPhases(phases: Phase[]): void {
       ["Postgres CPU, % of one core", ...each((p) => pct(p.postgresCpuPct))],
       ["bench process (workers) CPU, % of one core", ...each((p) => pct(p.benchProcessCpuPct))],
       [`machine busy, % of ${os.cpus().length} cores`, ...each((p) => pct(p.usage.machineBusyPct))],
-      ["due-window read (dueRuns), ms: total / in Postgres", ...each((p) => `${fmt(p.reload.ms, 1)} / ${fmt(p.reload.postgresMs, 1)}`)],
-      ["  rows read; shared buffers hit / read", ...each((p) => `${fmt(p.reload.rows)}; ${fmt(p.reload.sharedHit)} / ${fmt(p.reload.sharedRead)}`)],
+      ["due-window ids (dueRunIds, each second), ms: total / in Postgres", ...each((p) => `${fmt(p.reload.ms, 1)} / ${fmt(p.reload.postgresMs, 1)}`)],
+      ["  ids read; shared buffers hit / read", ...each((p) => `${fmt(p.reload.rows)}; ${fmt(p.reload.sharedHit)} / ${fmt(p.reload.sharedRead)}`)],
+      ["  those runs in full (dueRunsById: once, then only new ones), ms", ...each((p) => fmt(p.reload.fullMs, 1))],
       ["Postgres tasks / runs, MB (runs rows)", ...each((p) => `${fmt(p.postgresMb.tasks)} / ${fmt(p.postgresMb.runs)} (${fmt(p.runsTotal)})`)],
     ],
   );

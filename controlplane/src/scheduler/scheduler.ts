@@ -217,7 +217,10 @@ export class Scheduler implements DueNotifier {
 
   private async reload(): Promise<void> {
     const until = new Date(this.deps.clock.now().getTime() + this.options.windowMs);
-    const due = await this.deps.store.dueRuns(until, this.options.reloadLimit);
+    // Most of the window is already held: read its ids, and the rest of a run (with its task)
+    // only for those not yet tracked.
+    const ids = await this.deps.store.dueRunIds(until, this.options.reloadLimit);
+    const due = await this.deps.store.dueRunsById(ids.filter((id) => !this.tracked.has(id)));
     for (const run of due) {
       if (this.tracked.has(run.id)) continue;
       this.tracked.add(run.id);
@@ -225,7 +228,7 @@ export class Scheduler implements DueNotifier {
     }
     // A full read holds only the start of the window; the rest is read once the heap has fired
     // half of it (reading again at once would return the same rows).
-    this.windowFull = due.length === this.options.reloadLimit;
+    this.windowFull = ids.length === this.options.reloadLimit;
     this.arm();
   }
 

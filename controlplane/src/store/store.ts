@@ -297,7 +297,10 @@ export interface Store {
   listRunLogs(runId: string, afterSequence: bigint, limit: number): Promise<LogEntry[]>;
 
   // Scheduler
-  dueRuns(until: Date, limit: number): Promise<DueRun[]>;
+  /** Ids of the runs falling due by `until`, soonest first: the scheduler's frequent look at its window. */
+  dueRunIds(until: Date, limit: number): Promise<string[]>;
+  /** Of these runs, those still waiting to fall due, with what their fate depends on. */
+  dueRunsById(ids: string[]): Promise<DueRun[]>;
   /** QUEUED runs, oldest first; with `firedBefore`, only those fired before then (stuck ones). */
   queuedRuns(limit: number, firedBefore?: Date): Promise<DispatchRun[]>;
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;

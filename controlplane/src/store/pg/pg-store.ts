@@ -133,8 +133,12 @@ export class PgStore implements Store {
     return runs.selectLogs(this.pool, runId, afterSequence, limit);
   }
 
-  dueRuns(until: Date, limit: number) {
-    return runs.selectDueRuns(this.pool, until, limit);
+  dueRunIds(until: Date, limit: number) {
+    return runs.selectDueRunIds(this.pool, until, limit);
+  }
+
+  dueRunsById(ids: string[]) {
+    return runs.selectDueRunsById(this.pool, ids);
   }
 
   queuedRuns(limit: number, firedBefore?: Date) {

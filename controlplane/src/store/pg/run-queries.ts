@@ -209,14 +209,25 @@ interface DueRow {
   overlap_policy: DueRun["overlap"] | null;
 }
 
-export async function selectDueRuns(db: Queryable, until: Date, limit: number): Promise<DueRun[]> {
+/** Ids of the runs falling due by `until`, soonest first, from the runs_due index alone: no task is read. */
+export async function selectDueRunIds(db: Queryable, until: Date, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    "SELECT id FROM runs WHERE state IN ('SCHEDULED', 'RETRYING') AND due_time <= $1 ORDER BY due_time LIMIT $2",
+    [until, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The runs among `ids` still waiting to fall due, soonest first, with what their fate depends on. */
+export async function selectDueRunsById(db: Queryable, ids: string[]): Promise<DueRun[]> {
+  if (ids.length === 0) return [];
   const { rows } = await db.query<DueRow>(
     `SELECT r.id, r.namespace, r.task_id, r.queue, r.task_type, r.priority, r.due_time, r.state, r.trigger, r.scheduled_time,
             r.max_attempts, r.traceparent, r.overlap_policy, t.state AS task_state, t.schedule
        FROM runs r JOIN tasks t ON t.id = r.task_id
-      WHERE r.state IN ('SCHEDULED', 'RETRYING') AND r.due_time <= $1
-      ORDER BY r.due_time LIMIT $2`,
-    [until, limit],
+      WHERE r.id = ANY($1::uuid[]) AND r.state IN ('SCHEDULED', 'RETRYING')
+      ORDER BY r.due_time`,
+    [ids],
   );
   return rows.map((r) => ({
     id: r.id,
