@@ -209,7 +209,7 @@ interface DueRow {
   overlap_policy: DueRun["overlap"] | null;
 }
 
-/** Ids of the runs falling due by `until`, soonest first, from the runs_due index alone: no task is read. */
+/** Ids of the runs falling due by `until`, soonest first, through the runs_due index: no task is read. */
 export async function selectDueRunIds(db: Queryable, until: Date, limit: number): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     "SELECT id FROM runs WHERE state IN ('SCHEDULED', 'RETRYING') AND due_time <= $1 ORDER BY due_time LIMIT $2",
