@@ -55,6 +55,15 @@ describe("sealed store", () => {
     for (const row of rows) expect(row.message).not.toContain("password");
     expect((await sealed.listRunLogs(a.runId, 0n, 10)).map((l) => l.message)).toEqual([`password for ${a.runId}`]);
     expect(decodePayload((await sealed.getTask(b.taskId))!.spec.payload)).toEqual({ secret: "secret-b" });
+
+    // Outputs of a listing open through lookups that evict while they run: a and b are cached, c is not.
+    await sealed.completeAttempts([a, c].map(({ runId }) => ({ runId, attempt: 1, output: json({ out: runId }) })), new Date());
+    await sealed.getTask(a.taskId);
+    await sealed.getTask(b.taskId);
+    const listed = (await sealed.listRuns({ taskId: undefined }, 100, "")).items.filter((r) => r.output);
+    expect(Object.fromEntries(listed.map((r) => [r.id, decodePayload(r.output)]))).toEqual({ [a.runId]: { out: a.runId }, [c.runId]: { out: c.runId } });
+    const { rows: outputs } = await sql("SELECT output FROM runs WHERE id = ANY($1::uuid[])", [[a.runId, c.runId]]);
+    for (const row of outputs) expect(row.output.toString("latin1")).not.toContain(a.runId);
   });
 
   it("fails an attempt whose payload will not open, and hands out the rest of its batch", async () => {

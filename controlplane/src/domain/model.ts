@@ -163,6 +163,8 @@ export interface Assignment {
   heartbeatTimeoutMs: number;
   heartbeatDetails?: Uint8Array;
   traceparent?: string;
+  /** Where its task's data is sealed, when it is (security/sealed-store.ts): read with the claim. */
+  sealing?: { namespace: string; dataKey: Uint8Array };
 }
 
 export interface LogEntry {

@@ -17,13 +17,24 @@ export function sealedStore(store: Store, ring: KeyRing, options: { cachedKeys?:
       const sealed = items.map(({ task, firstRun }) => {
         const { plaintextKey, wrapped } = newDataKey(ring, dataKeyAad(task.spec.namespace, task.id));
         const key = { taskId: task.id, namespace: task.spec.namespace, key: plaintextKey };
+        // Its first claim, likely soon, then needs no unwrap.
+        keys.remember(task.id, key);
         return {
           task: { ...task, dataKey: wrapped, spec: { ...task.spec, payload: sealPayload(key, "payload", task.spec.payload) } },
           firstRun: firstRun && sealNewRun(firstRun, key),
         };
       });
       const created = await store.createTasks(sealed);
-      return Promise.all(created.map(async (c) => ({ ...c, task: openTask(keys, c.task), firstRun: c.firstRun && (await openRuns(keys, [c.firstRun]))[0] })));
+      // A task made now is answered with the payload it was given; one that existed (its
+      // idempotency key was taken) is opened like any read.
+      const given = new Map(items.map((i) => [i.task.id, i.task.spec.payload]));
+      return Promise.all(
+        created.map(async (c) => ({
+          ...c,
+          task: c.existing ? openTask(keys, c.task) : { ...c.task, spec: { ...c.task.spec, payload: given.get(c.task.id)! } },
+          firstRun: c.firstRun && (await openRuns(keys, [c.firstRun]))[0],
+        })),
+      );
     },
     getTask: async (taskId) => maybe(await store.getTask(taskId), (t) => openTask(keys, t)),
     listTasks: async (filter, pageSize, pageToken) => {
@@ -57,10 +68,12 @@ export function sealedStore(store: Store, ring: KeyRing, options: { cachedKeys?:
       }
     },
     completeAttempts: async (reports, now) => {
-      const withOutput = reports.filter((r) => r.output);
+      // An empty output says nothing: it is stored as it is, and costs no lookup.
+      const withOutput = reports.filter((r) => hasData(r.output));
+      if (withOutput.length === 0) return store.completeAttempts(reports, now);
       const byRun = await keys.ofRuns(withOutput.map((r) => r.runId));
       return store.completeAttempts(
-        reports.map((r) => (r.output && byRun.get(r.runId) ? { ...r, output: sealPayload(byRun.get(r.runId)!, "output", r.output) } : r)),
+        reports.map((r) => maybe(hasData(r.output) ? byRun.get(r.runId) : undefined, (key) => ({ ...r, output: sealPayload(key, "output", r.output!) })) ?? r),
         now,
       );
     },
@@ -148,14 +161,14 @@ async function sealNewRuns(keys: TaskKeys, runs: NewRun[]): Promise<NewRun[]> {
 
 /** Opens runs' outputs and error messages (the run's and each attempt's); runs with neither need no lookup. */
 async function openRuns(keys: TaskKeys, runs: Run[]): Promise<Run[]> {
-  const sealed = runs.filter((r) => r.output || r.error || r.attempts.some((a) => a.error));
+  const sealed = runs.filter((r) => hasData(r.output) || r.error || r.attempts.some((a) => a.error));
   if (sealed.length === 0) return runs;
   const byTask = await keys.ofTasks(sealed.map((r) => r.taskId));
   return runs.map(
     (r) =>
       maybe(byTask.get(r.taskId), (key) => ({
         ...r,
-        output: r.output && openPayload(key, "output", r.output),
+        output: hasData(r.output) ? openPayload(key, "output", r.output!) : r.output,
         error: openError(key, r.error),
         attempts: r.attempts.map((a) => (a.error ? { ...a, error: openError(key, a.error) } : a)),
       })) ?? r,
@@ -182,11 +195,14 @@ async function openEachOrFail(store: Store, keys: TaskKeys, claimed: Assignment[
   return opened;
 }
 
+/** Claims carry their task's wrapped key, so opening them needs no lookup. */
 async function openAssignments(keys: TaskKeys, assignments: Assignment[]): Promise<Assignment[]> {
-  if (assignments.length === 0) return assignments;
-  const byTask = await keys.ofTasks(assignments.map((a) => a.taskId));
-  return assignments.map((a) => maybe(byTask.get(a.taskId), (key) => ({ ...a, payload: openPayload(key, "payload", a.payload) })) ?? a);
+  return assignments.map(({ sealing, ...a }) =>
+    sealing ? { ...a, payload: openPayload(keys.of({ taskId: a.taskId, ...sealing })!, "payload", a.payload) } : a,
+  );
 }
+
+const hasData = (payload: Payload | undefined) => (payload?.data.length ?? 0) > 0;
 
 function maybe<T, R>(value: T | undefined, f: (v: T) => R): R | undefined {
   return value === undefined ? undefined : f(value);

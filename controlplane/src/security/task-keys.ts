@@ -25,7 +25,9 @@ export class TaskKeys {
   /** The key of a task whose wrapped key is at hand (a task row); undefined for one in the clear. */
   of(k: TaskDataKey): TaskKey | undefined {
     const cached = this.recall(k.taskId);
-    return (cached === undefined ? this.remember(k) : cached) ?? undefined;
+    // A wrapped key at hand wins over a cached "in the clear".
+    if (cached || (cached === null && !k.dataKey)) return cached ?? undefined;
+    return this.unwrap(k) ?? undefined;
   }
 
   /** Keys by task id; tasks in the clear, or not found, are left out. */
@@ -39,7 +41,7 @@ export class TaskKeys {
       else if (cached) keys.set(id, cached);
     }
     for (const [id, found] of await this.store.dataKeys("task", missing)) {
-      const key = this.remember(found);
+      const key = this.unwrap(found);
       if (key) keys.set(id, key);
     }
     return keys;
@@ -50,7 +52,7 @@ export class TaskKeys {
     const keys = new Map<string, TaskKey>();
     for (const [runId, found] of await this.store.dataKeys("run", [...new Set(runIds)])) {
       // The row just read decides whether the task is sealed; the cache only saves the unwrap.
-      const key = found.dataKey ? (this.recall(found.taskId) ?? this.remember(found)) : undefined;
+      const key = found.dataKey ? (this.recall(found.taskId) ?? this.unwrap(found)) : undefined;
       if (key) keys.set(runId, key);
     }
     return keys;
@@ -65,10 +67,15 @@ export class TaskKeys {
     return cached;
   }
 
-  private remember(k: TaskDataKey): TaskKey | null {
-    const key = k.dataKey ? { taskId: k.taskId, namespace: k.namespace, key: unwrapDataKey(this.ring, k.dataKey, dataKeyAad(k.namespace, k.taskId)) } : null;
+  /** Keeps a key at hand (one just made, or just unwrapped), evicting the least recently used. */
+  remember(taskId: string, key: TaskKey | null): TaskKey | null {
     if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(k.taskId, key);
+    this.cache.set(taskId, key);
     return key;
+  }
+
+  private unwrap(k: TaskDataKey): TaskKey | null {
+    const key = k.dataKey ? { taskId: k.taskId, namespace: k.namespace, key: unwrapDataKey(this.ring, k.dataKey, dataKeyAad(k.namespace, k.taskId)) } : null;
+    return this.remember(k.taskId, key);
   }
 }

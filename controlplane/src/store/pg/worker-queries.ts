@@ -32,6 +32,8 @@ interface ClaimRow {
   heartbeat_ms: string;
   heartbeat_details: Buffer | null;
   traceparent: string | null;
+  namespace: string;
+  data_key: Buffer | null;
 }
 
 /** Starts the next attempt of each due, pending run for a worker; runs no longer pending are left out. */
@@ -50,7 +52,7 @@ export async function claimRuns(db: Queryable, runIds: string[], workerId: strin
           AND r.due_time <= $3 AND NOT r.cancel_requested
         RETURNING r.id, r.attempt, r.task_id, r.task_type, COALESCE(r.payload_override, t.payload) AS payload, t.content_type,
                   r.priority, t.labels, r.scheduled_time, r.max_attempts, r.deadline_at,
-                  t.timeouts->>'heartbeatMs' AS heartbeat_ms, r.heartbeat_details, r.traceparent)
+                  t.timeouts->>'heartbeatMs' AS heartbeat_ms, r.heartbeat_details, r.traceparent, r.namespace, t.data_key)
      SELECT * FROM started`,
     [runIds, workerId, now],
   );
@@ -68,6 +70,7 @@ export async function claimRuns(db: Queryable, runIds: string[], workerId: strin
     heartbeatTimeoutMs: Number(r.heartbeat_ms),
     heartbeatDetails: r.heartbeat_details ? new Uint8Array(r.heartbeat_details) : undefined,
     traceparent: r.traceparent ?? undefined,
+    sealing: r.data_key ? { namespace: r.namespace, dataKey: new Uint8Array(r.data_key) } : undefined,
   }));
 }
 
