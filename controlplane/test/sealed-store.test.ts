@@ -43,7 +43,7 @@ describe("sealed store", () => {
     const [a, b, c] = [await waitingRun("secret-a"), await waitingRun("secret-b"), await waitingRun("secret-c")];
     await sealed.getTask(a.taskId);
     await sealed.getTask(b.taskId);
-    // c is looked up while a, cached, is the next to be evicted.
+    // Claims carry their wrapped keys: a comes from the cache, c is unwrapped (evicting the oldest).
     const claimed = await sealed.claimRuns([c.runId, a.runId], "w1", new Date());
     expect(Object.fromEntries(claimed.map((x) => [x.runId, decodePayload(x.payload)]))).toEqual({ [a.runId]: { secret: "secret-a" }, [c.runId]: { secret: "secret-c" } });
 
