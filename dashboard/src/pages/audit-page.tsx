@@ -5,6 +5,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { audit } from "../api/clients.js";
 import { usePoll } from "../api/use-poll.js";
 import { ApiError } from "../components/api-error.js";
+import { FilterActions } from "../components/filter-actions.js";
 import { Pager, usePager } from "../components/pager.js";
 import { StateBadge } from "../components/state-badge.js";
 import { TimeStamp } from "../components/time-stamp.js";
@@ -78,16 +79,7 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
         <label className="inline">
           <input type="checkbox" name="refused" value="1" defaultChecked={f.refused === "1"} /> Only refusals
         </label>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            Apply filters
-          </button>
-          {filtered && (
-            <button type="button" onClick={() => navigate("/audit", true)}>
-              Clear
-            </button>
-          )}
-        </div>
+        <FilterActions filtered={filtered} clearTo="/audit" />
       </form>
       <ApiError error={list.error} />
       {!list.data && !list.error && <p className="muted">Loading…</p>}

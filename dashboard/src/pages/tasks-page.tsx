@@ -4,6 +4,7 @@ import { TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { tasks } from "../api/clients.js";
 import { usePoll } from "../api/use-poll.js";
 import { ApiError } from "../components/api-error.js";
+import { FilterActions } from "../components/filter-actions.js";
 import { Pager, usePager } from "../components/pager.js";
 import { StateBadge } from "../components/state-badge.js";
 import { TimeStamp } from "../components/time-stamp.js";
@@ -110,16 +111,7 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
           Namespace
           <input name="namespace" defaultValue={filters.namespace} placeholder="all yours" />
         </label>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            Apply filters
-          </button>
-          {filtered && (
-            <button type="button" onClick={() => navigate("/tasks", true)}>
-              Clear
-            </button>
-          )}
-        </div>
+        <FilterActions filtered={filtered} clearTo="/tasks" />
       </form>
 
       <ApiError error={list.error} />
