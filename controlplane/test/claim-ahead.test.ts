@@ -1,4 +1,4 @@
-// Runs whose fate is settled are fired a little early so a waiting poll records its claim ahead;
+// Runs whose fate is decided ahead are fired a little early so a waiting poll records its claim ahead;
 // the work is still handed out at the due instant, never before, and starts at exactly that time.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
@@ -54,12 +54,47 @@ describe("claim ahead", () => {
     await waiting;
   });
 
-  it("fires a recurring run whose overlap policy depends on the previous run only when it is due", async () => {
+  it("claims a recurring fire ahead when no earlier run of its task is unfinished", async () => {
     const waiting = raw.pollTasks({ workerId: "ahead", taskTypes: ["ahead.cron"], maxTasks: 1, wait: { seconds: 10n } });
     const { firstRun, task } = await tp.client.createTask({ type: "ahead.cron", schedule: schedules.every(2_000) });
+    const due = ms(firstRun!.scheduledTime);
     const seen = await firstSeenOutOfScheduled(firstRun!.id);
-    expect(seen.at).toBeGreaterThanOrEqual(ms(firstRun!.scheduledTime));
-    await waiting;
+    expect(seen.state).toBe(RunState.RUNNING);
+    expect(seen.at).toBeLessThan(due);
+    const { assignments } = await waiting;
+    expect(Date.now()).toBeGreaterThanOrEqual(due);
+    expect(ms((await tp.client.getRun(assignments[0]!.runId)).startTime)).toBe(due);
+    await tp.client.cancel(task!.id);
+  });
+
+  it("decides a recurring fire at its due time when the previous run is unfinished when it is read", async () => {
+    const { task } = await tp.client.createTask({ type: "ahead.busy", schedule: schedules.every(2_000) });
+    const first = (await raw.pollTasks({ workerId: "ahead", taskTypes: ["ahead.busy"], maxTasks: 1, wait: { seconds: 10n } })).assignments[0]!;
+    const secondPoll = raw.pollTasks({ workerId: "ahead", taskTypes: ["ahead.busy"], maxTasks: 1, wait: { seconds: 10n } });
+    // The first run is still RUNNING when the second fire is read, 300 ms ahead; it ends before
+    // that fire is due, so the overlap policy (SKIP) lets the second fire run.
+    const secondDue = ms(first.scheduledTime) + 2_000;
+    await new Promise((r) => setTimeout(r, Math.max(0, secondDue - 150 - Date.now())));
+    await raw.completeRun({ runId: first.runId, attempt: first.attempt });
+    const second = (await secondPoll).assignments[0]!;
+    expect(ms(second.scheduledTime)).toBe(secondDue);
+    const runs = (await tp.client.runs({ taskId: task!.id })).runs;
+    expect(runs.filter((r) => r.state === RunState.SKIPPED)).toEqual([]);
+    await tp.client.cancel(task!.id);
+  });
+
+  it("skips a recurring fire whose previous run is still unfinished at its due time", async () => {
+    const { task } = await tp.client.createTask({ type: "ahead.skip", schedule: schedules.every(1_000) });
+    const first = (await raw.pollTasks({ workerId: "ahead", taskTypes: ["ahead.skip"], maxTasks: 1, wait: { seconds: 10n } })).assignments[0]!;
+    const secondTime = ms(first.scheduledTime) + 1_000;
+    const deadline = Date.now() + 10_000;
+    let second;
+    while (!second && Date.now() < deadline) {
+      second = (await tp.client.runs({ taskId: task!.id })).runs.find((r) => ms(r.scheduledTime) === secondTime && r.state !== RunState.SCHEDULED);
+    }
+    expect(second?.state).toBe(RunState.SKIPPED);
+    expect(ms(second?.endTime)).toBeGreaterThanOrEqual(secondTime);
+    await raw.completeRun({ runId: first.runId, attempt: first.attempt });
     await tp.client.cancel(task!.id);
   });
 });

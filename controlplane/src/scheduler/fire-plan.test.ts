@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { CatchUpPolicy, Schedule } from "../domain/model.js";
 import type { DueRun, FirePlan } from "../store/store.js";
-import { needsOverlapCheck, planFires, settledAhead } from "./fire-plan.js";
+import { decidedAhead, needsOverlapCheck, planFires, readAhead, settledAhead } from "./fire-plan.js";
 
 const MISFIRE_MS = 5_000;
 const d = (iso: string) => new Date(iso);
@@ -388,5 +388,30 @@ describe("settledAhead", () => {
     expect(settledAhead(due({ schedule: once, taskState: "PAUSED" }))).toBe(false);
     expect(settledAhead(due({ state: "RETRYING", taskState: "CANCELLED" }))).toBe(false);
     expect(settledAhead(due({ trigger: "MANUAL", taskState: "DELETED" }))).toBe(false);
+  });
+});
+
+describe("readAhead and decidedAhead", () => {
+  it("reads on-time fires of active recurring schedules ahead, and decides them then if no earlier run is unfinished", () => {
+    expect(readAhead(due())).toBe(true);
+    expect(decidedAhead(due(), new Set())).toBe(true);
+    expect(decidedAhead(due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) }), new Set())).toBe(true);
+  });
+
+  it("leaves a fire whose task is busy, paused or ended to its due time", () => {
+    expect(decidedAhead(due(), new Set(["task-1"]))).toBe(false);
+    expect(decidedAhead(due({ schedule: everyMinute({ overlap: "CANCEL_PREVIOUS" }) }), new Set(["task-1"]))).toBe(false);
+    expect(readAhead(due({ taskState: "PAUSED" }))).toBe(false);
+    expect(decidedAhead(due({ taskState: "PAUSED" }), new Set())).toBe(false);
+    expect(decidedAhead(due({ taskState: "DELETED" }), new Set())).toBe(false);
+  });
+
+  it("reads backfilled fires that check overlap only at their due time", () => {
+    expect(readAhead(due({ trigger: "BACKFILL" }))).toBe(false);
+    expect(decidedAhead(due({ trigger: "BACKFILL" }), new Set())).toBe(false);
+  });
+
+  it("decides settled runs ahead whatever the busy tasks", () => {
+    expect(decidedAhead(due({ state: "RETRYING" }), new Set(["task-1"]))).toBe(true);
   });
 });

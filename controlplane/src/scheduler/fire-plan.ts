@@ -32,6 +32,28 @@ export function settledAhead(run: DueRun): boolean {
   return run.taskState === "ACTIVE" && (!isRecurring(run.schedule) || run.schedule.overlap === "ALLOW");
 }
 
+/**
+ * Whether a run is read a little before its due time: settled runs, and on-time fires of active
+ * recurring schedules, which are queued then if nothing would stop them (see decidedAhead).
+ */
+export function readAhead(run: DueRun): boolean {
+  return settledAhead(run) || scheduledFireOfActiveTask(run);
+}
+
+/**
+ * Whether a run read before its due time is decided then: a settled run, or a recurring fire whose
+ * task is active with no earlier run unfinished, so the overlap policy lets it start. Anything else
+ * (a busy or paused task) waits for its due time, when a run that finished or a resume can still
+ * change its fate.
+ */
+export function decidedAhead(run: DueRun, busyTasks: Set<string>): boolean {
+  return settledAhead(run) || (scheduledFireOfActiveTask(run) && !busyTasks.has(run.taskId));
+}
+
+function scheduledFireOfActiveTask(run: DueRun): boolean {
+  return run.taskState === "ACTIVE" && run.state === "SCHEDULED" && run.trigger === "SCHEDULE" && isRecurring(run.schedule);
+}
+
 /** Recurring and backfilled fires whose overlap policy needs to know if an earlier run is unfinished. */
 export function needsOverlapCheck(run: DueRun): boolean {
   const fromSchedule = run.trigger === "BACKFILL" || (run.trigger === "SCHEDULE" && isRecurring(run.schedule));

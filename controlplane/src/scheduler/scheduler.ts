@@ -10,7 +10,7 @@ import type { Clock } from "../domain/clock.js";
 import type { DueNotifier } from "../domain/due-notifier.js";
 import { decideAfterFailure } from "../domain/failure-decision.js";
 import { FencedWriteError, type DueRun, type FirePlan, type Store } from "../store/store.js";
-import { emptyPlan, needsOverlapCheck, planFires, settledAhead } from "./fire-plan.js";
+import { decidedAhead, emptyPlan, needsOverlapCheck, planFires, readAhead } from "./fire-plan.js";
 import { firstFireTime, nextFireTime } from "./fire-times.js";
 import { newRun } from "../domain/new-run.js";
 import { MinHeap } from "./min-heap.js";
@@ -29,8 +29,8 @@ export interface SchedulerOptions {
   /** Most runs read per reload [10,000]. */
   reloadLimit: number;
   /**
-   * How early a run whose fate is settled is fired, so a waiting poll can record its claim before
-   * the due instant and receive it at that instant [100ms].
+   * How early a run is read and, when its fate is decided then, fired, so a waiting poll can
+   * record its claim before the due instant and receive it at that instant [100ms].
    */
   claimAheadMs: number;
   /** A run QUEUED this long is handed to dispatch again, in case its message was lost [30s]. */
@@ -52,6 +52,8 @@ export class Scheduler implements DueNotifier {
   private heap = this.newHeap();
   /** Runs in the heap or being fired: not to be loaded again. */
   private readonly tracked = new Set<string>();
+  /** Runs read ahead whose fate was not decided then: they fire again at their due time. */
+  private readonly decideAtDue = new Set<string>();
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private reloading?: Promise<void>;
@@ -117,6 +119,7 @@ export class Scheduler implements DueNotifier {
       await Promise.allSettled([...this.inFlight]);
       this.heap = this.newHeap();
       this.tracked.clear();
+      this.decideAtDue.clear();
       this.deps.metrics.leader.set(0);
       this.deps.logger.info({ token: lease.token.toString(), reason: String(signal.reason ?? "") }, "scheduler stopped leading");
     }
@@ -233,7 +236,8 @@ export class Scheduler implements DueNotifier {
   }
 
   private fireAt(run: DueRun): number {
-    return run.dueTime.getTime() - (settledAhead(run) ? this.options.claimAheadMs : 0);
+    const ahead = readAhead(run) && !this.decideAtDue.has(run.id);
+    return run.dueTime.getTime() - (ahead ? this.options.claimAheadMs : 0);
   }
 
   private arm(): void {
@@ -263,6 +267,7 @@ export class Scheduler implements DueNotifier {
   }
 
   private async fire(batch: DueRun[]): Promise<void> {
+    let firing = batch;
     try {
       const now = this.deps.clock.now();
       const check = batch.filter(needsOverlapCheck);
@@ -272,16 +277,17 @@ export class Scheduler implements DueNotifier {
       ]);
       // A pause, resume or cancel since the run was loaded decides its fate, not the loaded copy.
       for (const run of batch) run.taskState = taskStates.get(run.taskId) ?? run.taskState;
-      const plan = planFires(batch, busy, now, { misfireMs: this.options.misfireMs });
+      firing = this.holdUndecided(batch, busy, now);
+      const plan = planFires(firing, busy, now, { misfireMs: this.options.misfireMs });
       // Runs go to workers before their fire is written, so check the lease is held right now.
       if (!this.term!.held()) return this.stepDown(new Error("the leadership lease is not known to be held"));
-      const previousTrace = new Map(batch.map((r) => [r.taskId, r.traceparent]));
+      const previousTrace = new Map(firing.map((r) => [r.taskId, r.traceparent]));
       for (const next of plan.next) {
         next.traceparent ??= newRunTrace({ "taskplane.task_id": next.taskId, "taskplane.run_id": next.id }, previousTrace.get(next.taskId));
       }
       // Hand runs to workers first: a claim accepts SCHEDULED and RETRYING runs, so writing the
       // plan (QUEUED, next fires, task updates) stays off the path from due time to worker.
-      const byId = new Map(batch.map((r) => [r.id, r]));
+      const byId = new Map(firing.map((r) => [r.id, r]));
       const ready = plan.queue.map((id) => byId.get(id)!);
       this.deps.queue.push(ready);
       // Runs a poll took already are being claimed: marking them QUEUED would only make the claim
@@ -292,7 +298,7 @@ export class Scheduler implements DueNotifier {
       this.deps.queue.push(queued.filter((r) => !byId.has(r.id)));
       for (const run of ready) {
         recordRunStep("run.fire", run.traceparent, { "taskplane.run_id": run.id }, now);
-        // Settled runs fire a little ahead on purpose: that is on time.
+        // Runs decided ahead fire a little early on purpose: that is on time.
         this.deps.metrics.fireLateness.observe(Math.max(0, now.getTime() - run.dueTime.getTime()) / 1000);
       }
       this.deps.metrics.runsSkipped.inc(plan.skip.length);
@@ -301,10 +307,29 @@ export class Scheduler implements DueNotifier {
       this.runsDue(plan.next.map((r) => r.dueTime ?? r.scheduledTime));
     } catch (e) {
       if (e instanceof FencedWriteError) this.stepDown(e);
-      else this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
+      else this.deps.logger.error({ err: e, runs: firing.length }, "firing runs failed; they will be reloaded");
     } finally {
-      for (const run of batch) this.tracked.delete(run.id);
+      for (const run of firing) {
+        this.tracked.delete(run.id);
+        this.decideAtDue.delete(run.id);
+      }
     }
+  }
+
+  /**
+   * Of runs read ahead of their due time, puts back those whose fate is not decided yet (see
+   * decidedAhead), to fire at their due time; returns the rest, to fire now.
+   */
+  private holdUndecided(batch: DueRun[], busy: Set<string>, now: Date): DueRun[] {
+    const held = batch.filter((r) => r.dueTime > now && !decidedAhead(r, busy));
+    if (held.length === 0) return batch;
+    for (const run of held) {
+      this.decideAtDue.add(run.id);
+      this.heap.push(run);
+    }
+    this.arm();
+    const waiting = new Set(held);
+    return batch.filter((r) => !waiting.has(r));
   }
 
   /** A fire plan is idempotent, so it is retried until written (or this node stops leading). */
