@@ -66,9 +66,10 @@ export async function startApiServer(
   // The dashboard's files at /ui need no token: every API call it makes carries one.
   const handler = withDashboard(withMetricsEndpoint(rpc, options.metrics));
   const h1 = http.createServer(handler);
-  const h2 = options.tls ? http2.createSecureServer(secureOptions(options.tls), handler) : http2.createServer(handler);
+  const h2 = options.tls ? http2.createSecureServer({ ...secureOptions(options.tls), settings: WINDOW_SETTINGS }, handler) : http2.createServer({ settings: WINDOW_SETTINGS }, handler);
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (s) => {
+    s.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
@@ -90,6 +91,15 @@ export async function startApiServer(
       }),
   };
 }
+
+/**
+ * HTTP/2 starts every connection and stream with a 64 KiB receive window, which Node never widens:
+ * a batch of 1,000 new tasks or of results would wait for WINDOW_UPDATE round trips to a busy
+ * event loop. Wider windows let such a request arrive at once (Node's 10 MB session memory cap
+ * still bounds what one client can leave unread).
+ */
+const WINDOW_SETTINGS: http2.Settings = { initialWindowSize: 1 << 20 };
+const CONNECTION_WINDOW_BYTES = 4 << 20;
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 

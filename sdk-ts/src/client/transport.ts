@@ -3,6 +3,7 @@ import { Code, ConnectError, type Interceptor, type Transport } from "@connectrp
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { context, propagation } from "@opentelemetry/api";
 import { codecInterceptor, type PayloadCodec } from "../payload-codec.js";
+import { WideWindowSessions } from "./wide-window-sessions.js";
 
 /** Codes worth retrying: the call did not take effect, or the server asked us to slow down. */
 export const RETRYABLE_CODES: readonly Code[] = [Code.Unavailable, Code.ResourceExhausted];
@@ -82,7 +83,7 @@ export function createTransport(options: ConnectionOptions): Transport {
   const transports = addresses.map((baseUrl) =>
     createGrpcTransport({
       baseUrl,
-      nodeOptions: options.tls,
+      sessionManager: new WideWindowSessions(baseUrl, options.tls),
       // The codec is outermost, so a retried call sends the same ciphertext.
       interceptors: [...codec, traceContextInterceptor, retryInterceptor(options.retry), ...auth, ...(options.interceptors ?? [])],
     }),
