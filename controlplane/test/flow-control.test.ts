@@ -2,6 +2,7 @@
 // arrives whole rather than 64 KiB at a time behind WINDOW_UPDATE round trips.
 import http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { json } from "@taskplane/sdk";
 import { startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
 
 describe("HTTP/2 flow control", () => {
@@ -25,7 +26,7 @@ describe("HTTP/2 flow control", () => {
   });
 
   it("takes a batch of 1,000 tasks (~300 KB, several windows of the defaults) in one request", async () => {
-    const tasks = Array.from({ length: 1_000 }, (_, i) => ({ type: "flow.big", payload: { i, pad: "x".repeat(200) } }));
+    const tasks = Array.from({ length: 1_000 }, (_, i) => ({ type: "flow.big", payload: json({ i, pad: "x".repeat(200) }) }));
     const created = await tp.client.createTasks(tasks);
     expect(created).toHaveLength(1_000);
   });

@@ -70,11 +70,18 @@ describe("recovery of a lost next fire", () => {
     try {
       const { task } = await tp.client.createTask({ type: "tick", schedule: schedules.every(1_000) });
       await tp.stop();
-      // What a crash between handing a run to a worker and writing its fire leaves behind:
-      // the fired run was claimed, and no next run exists.
+      // What a crash between handing a run to a worker and writing its fire leaves behind: the
+      // fired run was claimed (and here has finished), no next run exists, and the task's next
+      // fire time is still that run's.
       const db = new pg.Client({ connectionString: tp.databaseUrl });
       await db.connect();
-      await db.query("UPDATE runs SET state = 'SUCCEEDED', attempt = 1, end_time = now() WHERE task_id = $1", [task!.id]);
+      const fired = await db.query<{ scheduled_time: Date }>(
+        `UPDATE runs SET state = 'SUCCEEDED', attempt = 1, end_time = now(), scheduled_time = date_trunc('second', now()) - interval '2 seconds',
+                due_time = date_trunc('second', now()) - interval '2 seconds' WHERE task_id = $1 RETURNING scheduled_time`,
+        [task!.id],
+      );
+      const lastFire = fired.rows[0]!.scheduled_time;
+      await db.query("UPDATE tasks SET next_fire_time = $2 WHERE id = $1", [task!.id, lastFire]);
       await db.end();
       await tp.restart();
       tp.worker({ handlers: { tick: async () => "tick" } });
@@ -84,6 +91,8 @@ describe("recovery of a lost next fire", () => {
       );
       const times = runs.map((r) => ms(r.scheduledTime));
       expect(new Set(times).size).toBe(times.length);
+      // The schedule carries on from the lost fire: the next one is the restored run.
+      expect(times).toContain(lastFire.getTime() + 1_000);
       await tp.client.cancel(task!.id);
     } finally {
       await tp.stop();

@@ -166,9 +166,10 @@ export class Scheduler implements DueNotifier {
    * follow the catch-up policy like any other.
    */
   private async repairSchedules(): Promise<void> {
-    const orphans = await this.deps.store.recurringTasksWithoutNextRun(100_000);
-    if (orphans.length === 0) return;
     const now = this.deps.clock.now();
+    // A run is handed out at most claimAheadMs before its scheduled time (or its later, jittered, due time).
+    const orphans = await this.deps.store.recurringTasksWithoutNextRun(new Date(now.getTime() + this.options.claimAheadMs), 100_000);
+    if (orphans.length === 0) return;
     const plan = emptyPlan();
     for (const { task, lastScheduledTime } of orphans) {
       const next = lastScheduledTime ? nextFireTime(task.spec.schedule, lastScheduledTime) : firstFireTime(task.spec.schedule, now);

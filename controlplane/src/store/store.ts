@@ -308,8 +308,12 @@ export interface Store {
   taskStates(taskIds: string[]): Promise<Map<string, TaskState>>;
   /** Applies a fire plan under the leader's fencing token (FencedWriteError when stale). */
   applyFirePlan(plan: FirePlan, now: Date, fence: bigint): Promise<DispatchRun[]>;
-  /** Active recurring tasks with no pending scheduled fire (a fire whose next run was never written), with their latest fire. */
-  recurringTasksWithoutNextRun(limit: number): Promise<{ task: Task; lastScheduledTime?: Date }[]>;
+  /**
+   * Active recurring tasks whose latest scheduled run is no longer pending although their next
+   * fire time is at or before `dueBy` (a fire handed out whose next run was never written), with
+   * that run's scheduled time.
+   */
+  recurringTasksWithoutNextRun(dueBy: Date, limit: number): Promise<{ task: Task; lastScheduledTime?: Date }[]>;
   timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint): Promise<number>;
 
   // Workers

@@ -173,8 +173,8 @@ export class PgStore implements Store {
     });
   }
 
-  recurringTasksWithoutNextRun(limit: number) {
-    return tasks.selectRecurringTasksWithoutNextRun(this.pool, limit);
+  recurringTasksWithoutNextRun(dueBy: Date, limit: number) {
+    return tasks.selectRecurringTasksWithoutNextRun(this.pool, dueBy, limit);
   }
 
   async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint) {
