@@ -3,7 +3,7 @@
 import type { Clock } from "../domain/clock.js";
 import { UnavailableError } from "../domain/errors.js";
 import type { Assignment } from "../domain/model.js";
-import type { Store } from "../store/store.js";
+import type { DispatchRun, Store } from "../store/store.js";
 import { OpenPolls, type PollCaps } from "./open-polls.js";
 import type { RunQueue } from "./run-queue.js";
 import type { Logger } from "pino";
@@ -67,12 +67,7 @@ export class Dispatcher {
       const claimed = await this.store.claimRuns(ids, request.workerId, new Date(startAt));
       // The worker went away while its claim was written (it shut down, or its call timed out):
       // hand the runs back now rather than leave them RUNNING until their heartbeat lease lapses.
-      if (signal.aborted) {
-        await this.store.releaseClaims(claimed.map((a) => ({ runId: a.runId, attempt: a.attempt })), request.workerId);
-        this.queue.putBack(runs);
-        return encode([]);
-      }
-      this.queue.settle(ids);
+      if (signal.aborted) return await this.handBack(runs, claimed, request.workerId, encode);
       // Keep the queue's order (priority, then FIFO): the database returns rows in any order.
       const position = new Map(ids.map((id, i) => [id, i]));
       for (const r of runs) this.metrics.startLateness.observe(Math.max(0, startAt - r.dueTime.getTime()) / 1000);
@@ -84,11 +79,21 @@ export class Dispatcher {
       const response = encode(claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!));
       const early = startAt - this.clock.now().getTime();
       if (early > 0) await new Promise((r) => setTimeout(r, early));
+      // Or it went away while a claim made ahead waited for its due instant.
+      if (signal.aborted) return await this.handBack(runs, claimed, request.workerId, encode);
+      this.queue.settle(ids);
       return response;
     } catch (e) {
       this.queue.putBack(runs);
       throw new UnavailableError("could not record the claim; poll again", { cause: e });
     }
+  }
+
+  /** Releases the claims of a poll that went away and puts its runs back in front of the queue. */
+  private async handBack<T>(runs: DispatchRun[], claimed: Assignment[], workerId: string, encode: (assignments: Assignment[]) => T): Promise<T> {
+    await this.store.releaseClaims(claimed.map((a) => ({ runId: a.runId, attempt: a.attempt })), workerId);
+    this.queue.putBack(runs);
+    return encode([]);
   }
 
   /** Stops accepting polls and releases the ones waiting. */
