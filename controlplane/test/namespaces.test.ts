@@ -4,7 +4,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code, json, NotificationEvent, RunState, TaskplaneClient, Worker } from "@taskplane/sdk";
+import { createClient } from "@connectrpc/connect";
+import { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
+import { Code, createTransport, json, NotificationEvent, RunState, TaskplaneClient, Worker } from "@taskplane/sdk";
 import { loadLocalKeys, mintToken, type LocalKeys } from "../src/auth/local-keys.js";
 import type { Role } from "../src/auth/principal.js";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
@@ -95,4 +97,13 @@ describe("namespaces", () => {
       await worker.shutdown();
     }
   });
+
+  it("lets a worker token end its own polls only in its namespaces", async () => {
+    const transport = createTransport({ address: tp.address, token: await tokenFor("blue-worker", ["blue"], ["worker"]), retry: noRetry });
+    const raw = createClient(WorkerService, transport);
+    expect((await raw.shutdownWorker({ workerId: "w", namespace: "blue" })).pollsAnswered).toBe(0);
+    expect(await codeOf(raw.shutdownWorker({ workerId: "w", namespace: "red" }))).toBe(Code.PermissionDenied);
+    expect(await codeOf(raw.shutdownWorker({ workerId: "w" }))).toBe(Code.PermissionDenied); // the default namespace
+  });
 });
+

@@ -20,6 +20,9 @@ export function scopeOf(ctx: HandlerContext): Scope {
   return principal ? Scope.of(principal.namespaces) : Scope.all;
 }
 
+/** Worker calls that name a namespace (and, for polls, a queue) the token must allow. */
+const WORKER_CALLS_IN_A_NAMESPACE = new Set(["taskplane.v1.WorkerService/PollTasks", "taskplane.v1.WorkerService/ShutdownWorker"]);
+
 const CLASS_OF: Record<Permission, MethodClass> = {
   "tasks.read": "read",
   discover: "read",
@@ -46,9 +49,9 @@ export function authInterceptor(verify: TokenVerifier, limits: LimitSettings): I
     if (!permission || !grants(principal.roles, permission)) {
       throw new PermissionDeniedError(`${principal.subject} may not call ${req.method.name}: roles [${principal.roles.join(", ")}] lack ${permission ?? "any grant for it"}`);
     }
-    if (procedure === "taskplane.v1.WorkerService/PollTasks" && !req.stream) {
+    if (WORKER_CALLS_IN_A_NAMESPACE.has(procedure) && !req.stream) {
       const { queue, namespace } = req.message as { queue?: string; namespace?: string };
-      if (!mayUse(principal.queues, queue || "default")) throw new PermissionDeniedError(`${principal.subject} may not poll queue ${queue || "default"}`);
+      if (queue !== undefined && !mayUse(principal.queues, queue || "default")) throw new PermissionDeniedError(`${principal.subject} may not poll queue ${queue || "default"}`);
       if (!mayUse(principal.namespaces, namespace || "default")) throw new PermissionDeniedError(`${principal.subject} may not take runs of namespace ${namespace || "default"}`);
     }
     const wait = buckets[CLASS_OF[permission]].take(`${principal.subject}/${CLASS_OF[permission]}`, Date.now());

@@ -29,6 +29,9 @@ export function workerService(dispatcher: Dispatcher, presence: WorkerPresence, 
         (claimed) => create(PollTasksResponseSchema, { assignments: claimed.map(assignmentToProto) }),
       );
     },
+    async shutdownWorker(req) {
+      return { pollsAnswered: dispatcher.shutdownWorker(req.workerId, req.namespace || DEFAULT_NAMESPACE) };
+    },
     async heartbeat(req) {
       const lease = await reports.heartbeat(req.runId, req.attempt, req.details.length ? req.details : undefined);
       return { cancelRequested: lease.cancelRequested, leaseExpireTime: timestampFromDate(lease.leaseExpiresAt) };

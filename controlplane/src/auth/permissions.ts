@@ -37,6 +37,7 @@ const METHOD_PERMISSIONS: Record<string, Permission> = {
   "taskplane.v1.WorkerService/FailRun": "work",
   "taskplane.v1.WorkerService/ReportRuns": "work",
   "taskplane.v1.WorkerService/AppendLogs": "work",
+  "taskplane.v1.WorkerService/ShutdownWorker": "work",
   "grpc.reflection.v1.ServerReflection/ServerReflectionInfo": "discover",
   "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": "discover",
 };

@@ -6,6 +6,7 @@ import type { Assignment } from "../domain/model.js";
 import type { DispatchRun, Store } from "../store/store.js";
 import { OpenPolls, type PollCaps } from "./open-polls.js";
 import type { RunQueue } from "./run-queue.js";
+import { WorkerShutdowns } from "./worker-shutdowns.js";
 import type { Logger } from "pino";
 import { runFields } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -23,6 +24,7 @@ export interface PollRequest {
 export class Dispatcher {
   private readonly stopping = new AbortController();
   private readonly openPolls: OpenPolls;
+  private readonly shutdowns: WorkerShutdowns;
 
   constructor(
     private readonly queue: RunQueue,
@@ -33,6 +35,7 @@ export class Dispatcher {
     caps: PollCaps,
   ) {
     this.openPolls = new OpenPolls(caps);
+    this.shutdowns = new WorkerShutdowns(() => clock.now().getTime());
   }
 
   /**
@@ -51,12 +54,13 @@ export class Dispatcher {
   }
 
   private async pollOnce<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
-    const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal]);
+    const shutdown = this.shutdowns.watch(request.workerId, request.namespace);
+    const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal, shutdown.signal]);
     const stopWait = this.metrics.pollWait.startTimer();
     this.metrics.pollsWaiting.inc();
     const runs = await this.queue
       .take({ namespace: request.namespace, queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until)
-      .finally(() => (this.metrics.pollsWaiting.dec(), stopWait()));
+      .finally(() => (this.metrics.pollsWaiting.dec(), stopWait(), shutdown.done()));
     if (runs.length === 0) return encode([]);
     try {
       // A poll's runs all fall due at one instant (now, or a little ahead for runs fired early):
@@ -87,6 +91,11 @@ export class Dispatcher {
       this.queue.putBack(runs);
       throw new UnavailableError("could not record the claim; poll again", { cause: e });
     }
+  }
+
+  /** Answers the worker's waiting polls with no runs, and its polls for a while after (see WorkerShutdowns). */
+  shutdownWorker(workerId: string, namespace: string): number {
+    return this.shutdowns.shutdown(workerId, namespace);
   }
 
   /** Releases the claims of a poll that went away and puts its runs back in front of the queue. */

@@ -12,6 +12,9 @@ import { ResultReporter } from "./result-reporter.js";
 
 export type WorkerState = "RUNNING" | "DRAINING" | "STOPPED";
 
+/** How long shutdown waits for the server to answer the poll under way before cancelling it. */
+const POLL_END_GRACE_MS = 2_000;
+
 export interface WorkerOptions extends ConnectionOptions {
   /** Handlers by task type; the worker polls only for these types. */
   handlers: Record<string, Handler>;
@@ -58,6 +61,8 @@ export class Worker {
   private readonly ticker = new AttemptTicker();
   private readonly attemptDeps: AttemptDeps;
   private slotFreed?: () => void;
+  /** The poll call under way, if any: settled (never rejects) when it returns. */
+  private pollInFlight?: Promise<unknown>;
   private pollFailures = 0;
   private stopped?: Promise<void>;
   readonly workerId: string;
@@ -119,8 +124,9 @@ export class Worker {
 
   private async drain(): Promise<void> {
     this.state = "DRAINING";
-    this.polling.abort();
     this.slotFreed?.();
+    await this.endPoll();
+    this.polling.abort();
     const grace = setTimeout(() => {
       for (const attempt of this.attempts) attempt.abort(new WorkerShutdownError());
     }, this.options.shutdownGraceMs ?? 10_000);
@@ -128,6 +134,23 @@ export class Worker {
     await this.reporter.below(1);
     clearTimeout(grace);
     this.state = "STOPPED";
+  }
+
+  /**
+   * Asks the server to answer the poll under way rather than cancelling it: a cancelled call can
+   * lose an answer already on its way, whose runs would wait out their heartbeat timeout. Runs
+   * the answer brings are run. Falls back to cancelling when the server does not answer quickly.
+   */
+  private async endPoll(): Promise<void> {
+    const poll = this.pollInFlight;
+    if (!poll) return;
+    const shutdown = this.client
+      .shutdownWorker({ workerId: this.workerId, namespace: this.options.namespace ?? "" }, { timeoutMs: POLL_END_GRACE_MS })
+      .catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((r) => (timer = setTimeout(r, POLL_END_GRACE_MS)));
+    await Promise.race([Promise.all([shutdown, poll]), grace]);
+    clearTimeout(timer);
   }
 
   private async pollLoop(): Promise<void> {
@@ -142,8 +165,9 @@ export class Worker {
       // A finished attempt frees its slot while its result travels to the server; past one slot's
       // worth of unanswered results, a slow server slows polling instead of piling them up.
       await this.reporter.below(2 * concurrency);
+      if (this.state !== "RUNNING") break;
       try {
-        const { assignments } = await this.client.pollTasks(
+        const call = this.client.pollTasks(
           {
             workerId: this.workerId,
             queue: this.options.queue ?? "",
@@ -154,6 +178,8 @@ export class Worker {
           },
           { signal: this.polling.signal, timeoutMs: waitMs + 10_000 },
         );
+        this.pollInFlight = call.catch(() => undefined);
+        const { assignments } = await call.finally(() => (this.pollInFlight = undefined));
         failures = 0;
         for (const a of assignments) this.start(runAttempt(a, this.options.handlers[a.taskType], this.attemptDeps));
       } catch (e) {

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskplane/v1/worker_service.proto.
  */
 export const file_taskplane_v1_worker_service: GenFile = /*@__PURE__*/
-  fileDesc("CiF0YXNrcGxhbmUvdjEvd29ya2VyX3NlcnZpY2UucHJvdG8SDHRhc2twbGFuZS52MSKZAgoQUG9sbFRhc2tzUmVxdWVzdBIdCgl3b3JrZXJfaWQYASABKAlCCrpIB3IFEAEYyAESKAoFcXVldWUYAiABKAlCGbpIFnIUGGQyEF5bQS1aYS16MC05Xy1dKiQSJgoKdGFza190eXBlcxgDIAMoCUISukgPkgEMEIACIgdyBRABGMgBEh0KCW1heF90YXNrcxgEIAEoBUIKukgHGgUY6AcoABI1CgR3YWl0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgy6SAmqAQYiAgg8MgASPgoJbmFtZXNwYWNlGAYgASgJQiu6SChyJhg/MiJeKFthLXowLTldKFthLXowLTktXSpbYS16MC05XSk/KT8kIuYDCgpBc3NpZ25tZW50Eg4KBnJ1bl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEg8KB3Rhc2tfaWQYAyABKAkSEQoJdGFza190eXBlGAQgASgJEiYKB3BheWxvYWQYBSABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZBIoCghwcmlvcml0eRgGIAEoDjIWLnRhc2twbGFuZS52MS5Qcmlvcml0eRI0CgZsYWJlbHMYByADKAsyJC50YXNrcGxhbmUudjEuQXNzaWdubWVudC5MYWJlbHNFbnRyeRIyCg5zY2hlZHVsZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMbWF4X2F0dGVtcHRzGAkgASgFEiwKCGRlYWRsaW5lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChFoZWFydGJlYXRfdGltZW91dBgLIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIZChFoZWFydGJlYXRfZGV0YWlscxgMIAEoDBITCgt0cmFjZXBhcmVudBgNIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKEVBvbGxUYXNrc1Jlc3BvbnNlEi0KC2Fzc2lnbm1lbnRzGAEgAygLMhgudGFza3BsYW5lLnYxLkFzc2lnbm1lbnQiYgoQSGVhcnRiZWF0UmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBEhgKB2F0dGVtcHQYAiABKAVCB7pIBBoCKAESGgoHZGV0YWlscxgDIAEoDEIJukgGegQYgIAEImQKEUhlYXJ0YmVhdFJlc3BvbnNlEhgKEGNhbmNlbF9yZXF1ZXN0ZWQYASABKAgSNQoRbGVhc2VfZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KEkNvbXBsZXRlUnVuUmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBEhgKB2F0dGVtcHQYAiABKAVCB7pIBBoCKAESJQoGb3V0cHV0GAMgASgLMhUudGFza3BsYW5lLnYxLlBheWxvYWQiFQoTQ29tcGxldGVSdW5SZXNwb25zZSJzCg5GYWlsUnVuUmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBEhgKB2F0dGVtcHQYAiABKAVCB7pIBBoCKAESLQoFZXJyb3IYAyABKAsyFi50YXNrcGxhbmUudjEuUnVuRXJyb3JCBrpIA8gBASJcCg9GYWlsUnVuUmVzcG9uc2USEgoKd2lsbF9yZXRyeRgBIAEoCBI1ChFuZXh0X2F0dGVtcHRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiogEKCVJ1blJlcG9ydBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBEhgKB2F0dGVtcHQYAiABKAVCB7pIBBoCKAESJwoGb3V0cHV0GAMgASgLMhUudGFza3BsYW5lLnYxLlBheWxvYWRIABInCgVlcnJvchgEIAEoCzIWLnRhc2twbGFuZS52MS5SdW5FcnJvckgAQg8KBnJlc3VsdBIFukgCCAEiSgoRUmVwb3J0UnVuc1JlcXVlc3QSNQoHcmVwb3J0cxgBIAMoCzIXLnRhc2twbGFuZS52MS5SdW5SZXBvcnRCC7pICJIBBQgBEOgHIlgKD1J1blJlcG9ydFJlc3VsdBIOCgZydW5faWQYASABKAkSEAoIYWNjZXB0ZWQYAiABKAgSDwoHcmVmdXNhbBgDIAEoCRISCgp3aWxsX3JldHJ5GAQgASgIIkQKElJlcG9ydFJ1bnNSZXNwb25zZRIuCgdyZXN1bHRzGAEgAygLMh0udGFza3BsYW5lLnYxLlJ1blJlcG9ydFJlc3VsdCJPCgdMb2dMaW5lEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKB21lc3NhZ2UYAiABKAlCCbpIBnIEGICAASJ6ChFBcHBlbmRMb2dzUmVxdWVzdBIYCgZydW5faWQYASABKAlCCLpIBXIDsAEBEhgKB2F0dGVtcHQYAiABKAVCB7pIBBoCKAESMQoFbGluZXMYAyADKAsyFS50YXNrcGxhbmUudjEuTG9nTGluZUILukgIkgEFCAEQ6AciFAoSQXBwZW5kTG9nc1Jlc3BvbnNlMukDCg1Xb3JrZXJTZXJ2aWNlEkwKCVBvbGxUYXNrcxIeLnRhc2twbGFuZS52MS5Qb2xsVGFza3NSZXF1ZXN0Gh8udGFza3BsYW5lLnYxLlBvbGxUYXNrc1Jlc3BvbnNlEkwKCUhlYXJ0YmVhdBIeLnRhc2twbGFuZS52MS5IZWFydGJlYXRSZXF1ZXN0Gh8udGFza3BsYW5lLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElIKC0NvbXBsZXRlUnVuEiAudGFza3BsYW5lLnYxLkNvbXBsZXRlUnVuUmVxdWVzdBohLnRhc2twbGFuZS52MS5Db21wbGV0ZVJ1blJlc3BvbnNlEkYKB0ZhaWxSdW4SHC50YXNrcGxhbmUudjEuRmFpbFJ1blJlcXVlc3QaHS50YXNrcGxhbmUudjEuRmFpbFJ1blJlc3BvbnNlEk8KClJlcG9ydFJ1bnMSHy50YXNrcGxhbmUudjEuUmVwb3J0UnVuc1JlcXVlc3QaIC50YXNrcGxhbmUudjEuUmVwb3J0UnVuc1Jlc3BvbnNlEk8KCkFwcGVuZExvZ3MSHy50YXNrcGxhbmUudjEuQXBwZW5kTG9nc1JlcXVlc3QaIC50YXNrcGxhbmUudjEuQXBwZW5kTG9nc1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_taskplane_v1_task]);
+  fileDesc("CiF0YXNrcGxhbmUvdjEvd29ya2VyX3NlcnZpY2UucHJvdG8SDHRhc2twbGFuZS52MSKZAgoQUG9sbFRhc2tzUmVxdWVzdBIdCgl3b3JrZXJfaWQYASABKAlCCrpIB3IFEAEYyAESKAoFcXVldWUYAiABKAlCGbpIFnIUGGQyEF5bQS1aYS16MC05Xy1dKiQSJgoKdGFza190eXBlcxgDIAMoCUISukgPkgEMEIACIgdyBRABGMgBEh0KCW1heF90YXNrcxgEIAEoBUIKukgHGgUY6AcoABI1CgR3YWl0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgy6SAmqAQYiAgg8MgASPgoJbmFtZXNwYWNlGAYgASgJQiu6SChyJhg/MiJeKFthLXowLTldKFthLXowLTktXSpbYS16MC05XSk/KT8kIuYDCgpBc3NpZ25tZW50Eg4KBnJ1bl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEg8KB3Rhc2tfaWQYAyABKAkSEQoJdGFza190eXBlGAQgASgJEiYKB3BheWxvYWQYBSABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZBIoCghwcmlvcml0eRgGIAEoDjIWLnRhc2twbGFuZS52MS5Qcmlvcml0eRI0CgZsYWJlbHMYByADKAsyJC50YXNrcGxhbmUudjEuQXNzaWdubWVudC5MYWJlbHNFbnRyeRIyCg5zY2hlZHVsZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMbWF4X2F0dGVtcHRzGAkgASgFEiwKCGRlYWRsaW5lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChFoZWFydGJlYXRfdGltZW91dBgLIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIZChFoZWFydGJlYXRfZGV0YWlscxgMIAEoDBITCgt0cmFjZXBhcmVudBgNIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKEVBvbGxUYXNrc1Jlc3BvbnNlEi0KC2Fzc2lnbm1lbnRzGAEgAygLMhgudGFza3BsYW5lLnYxLkFzc2lnbm1lbnQidgoVU2h1dGRvd25Xb3JrZXJSZXF1ZXN0Eh0KCXdvcmtlcl9pZBgBIAEoCUIKukgHcgUQARjIARI+CgluYW1lc3BhY2UYAiABKAlCK7pIKHImGD8yIl4oW2EtejAtOV0oW2EtejAtOS1dKlthLXowLTldKT8pPyQiMAoWU2h1dGRvd25Xb3JrZXJSZXNwb25zZRIWCg5wb2xsc19hbnN3ZXJlZBgBIAEoBSJiChBIZWFydGJlYXRSZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESGAoHYXR0ZW1wdBgCIAEoBUIHukgEGgIoARIaCgdkZXRhaWxzGAMgASgMQgm6SAZ6BBiAgAQiZAoRSGVhcnRiZWF0UmVzcG9uc2USGAoQY2FuY2VsX3JlcXVlc3RlZBgBIAEoCBI1ChFsZWFzZV9leHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibwoSQ29tcGxldGVSdW5SZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESGAoHYXR0ZW1wdBgCIAEoBUIHukgEGgIoARIlCgZvdXRwdXQYAyABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZCIVChNDb21wbGV0ZVJ1blJlc3BvbnNlInMKDkZhaWxSdW5SZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESGAoHYXR0ZW1wdBgCIAEoBUIHukgEGgIoARItCgVlcnJvchgDIAEoCzIWLnRhc2twbGFuZS52MS5SdW5FcnJvckIGukgDyAEBIlwKD0ZhaWxSdW5SZXNwb25zZRISCgp3aWxsX3JldHJ5GAEgASgIEjUKEW5leHRfYXR0ZW1wdF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKiAQoJUnVuUmVwb3J0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESGAoHYXR0ZW1wdBgCIAEoBUIHukgEGgIoARInCgZvdXRwdXQYAyABKAsyFS50YXNrcGxhbmUudjEuUGF5bG9hZEgAEicKBWVycm9yGAQgASgLMhYudGFza3BsYW5lLnYxLlJ1bkVycm9ySABCDwoGcmVzdWx0EgW6SAIIASJKChFSZXBvcnRSdW5zUmVxdWVzdBI1CgdyZXBvcnRzGAEgAygLMhcudGFza3BsYW5lLnYxLlJ1blJlcG9ydEILukgIkgEFCAEQ6AciWAoPUnVuUmVwb3J0UmVzdWx0Eg4KBnJ1bl9pZBgBIAEoCRIQCghhY2NlcHRlZBgCIAEoCBIPCgdyZWZ1c2FsGAMgASgJEhIKCndpbGxfcmV0cnkYBCABKAgiRAoSUmVwb3J0UnVuc1Jlc3BvbnNlEi4KB3Jlc3VsdHMYASADKAsyHS50YXNrcGxhbmUudjEuUnVuUmVwb3J0UmVzdWx0Ik8KB0xvZ0xpbmUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoHbWVzc2FnZRgCIAEoCUIJukgGcgQYgIABInoKEUFwcGVuZExvZ3NSZXF1ZXN0EhgKBnJ1bl9pZBgBIAEoCUIIukgFcgOwAQESGAoHYXR0ZW1wdBgCIAEoBUIHukgEGgIoARIxCgVsaW5lcxgDIAMoCzIVLnRhc2twbGFuZS52MS5Mb2dMaW5lQgu6SAiSAQUIARDoByIUChJBcHBlbmRMb2dzUmVzcG9uc2UyxgQKDVdvcmtlclNlcnZpY2USTAoJUG9sbFRhc2tzEh4udGFza3BsYW5lLnYxLlBvbGxUYXNrc1JlcXVlc3QaHy50YXNrcGxhbmUudjEuUG9sbFRhc2tzUmVzcG9uc2USTAoJSGVhcnRiZWF0Eh4udGFza3BsYW5lLnYxLkhlYXJ0YmVhdFJlcXVlc3QaHy50YXNrcGxhbmUudjEuSGVhcnRiZWF0UmVzcG9uc2USUgoLQ29tcGxldGVSdW4SIC50YXNrcGxhbmUudjEuQ29tcGxldGVSdW5SZXF1ZXN0GiEudGFza3BsYW5lLnYxLkNvbXBsZXRlUnVuUmVzcG9uc2USRgoHRmFpbFJ1bhIcLnRhc2twbGFuZS52MS5GYWlsUnVuUmVxdWVzdBodLnRhc2twbGFuZS52MS5GYWlsUnVuUmVzcG9uc2USTwoKUmVwb3J0UnVucxIfLnRhc2twbGFuZS52MS5SZXBvcnRSdW5zUmVxdWVzdBogLnRhc2twbGFuZS52MS5SZXBvcnRSdW5zUmVzcG9uc2USTwoKQXBwZW5kTG9ncxIfLnRhc2twbGFuZS52MS5BcHBlbmRMb2dzUmVxdWVzdBogLnRhc2twbGFuZS52MS5BcHBlbmRMb2dzUmVzcG9uc2USWwoOU2h1dGRvd25Xb3JrZXISIy50YXNrcGxhbmUudjEuU2h1dGRvd25Xb3JrZXJSZXF1ZXN0GiQudGFza3BsYW5lLnYxLlNodXRkb3duV29ya2VyUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_taskplane_v1_task]);
 
 /**
  * @generated from message taskplane.v1.PollTasksRequest
@@ -176,6 +176,51 @@ export const PollTasksResponseSchema: GenMessage<PollTasksResponse> = /*@__PURE_
   messageDesc(file_taskplane_v1_worker_service, 2);
 
 /**
+ * @generated from message taskplane.v1.ShutdownWorkerRequest
+ */
+export type ShutdownWorkerRequest = Message<"taskplane.v1.ShutdownWorkerRequest"> & {
+  /**
+   * As in its polls.
+   *
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * As in its polls [default].
+   *
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
+};
+
+/**
+ * Describes the message taskplane.v1.ShutdownWorkerRequest.
+ * Use `create(ShutdownWorkerRequestSchema)` to create a new message.
+ */
+export const ShutdownWorkerRequestSchema: GenMessage<ShutdownWorkerRequest> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_worker_service, 3);
+
+/**
+ * @generated from message taskplane.v1.ShutdownWorkerResponse
+ */
+export type ShutdownWorkerResponse = Message<"taskplane.v1.ShutdownWorkerResponse"> & {
+  /**
+   * How many of its polls were waiting here and were answered.
+   *
+   * @generated from field: int32 polls_answered = 1;
+   */
+  pollsAnswered: number;
+};
+
+/**
+ * Describes the message taskplane.v1.ShutdownWorkerResponse.
+ * Use `create(ShutdownWorkerResponseSchema)` to create a new message.
+ */
+export const ShutdownWorkerResponseSchema: GenMessage<ShutdownWorkerResponse> = /*@__PURE__*/
+  messageDesc(file_taskplane_v1_worker_service, 4);
+
+/**
  * @generated from message taskplane.v1.HeartbeatRequest
  */
 export type HeartbeatRequest = Message<"taskplane.v1.HeartbeatRequest"> & {
@@ -202,7 +247,7 @@ export type HeartbeatRequest = Message<"taskplane.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 3);
+  messageDesc(file_taskplane_v1_worker_service, 5);
 
 /**
  * @generated from message taskplane.v1.HeartbeatResponse
@@ -228,7 +273,7 @@ export type HeartbeatResponse = Message<"taskplane.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 4);
+  messageDesc(file_taskplane_v1_worker_service, 6);
 
 /**
  * @generated from message taskplane.v1.CompleteRunRequest
@@ -255,7 +300,7 @@ export type CompleteRunRequest = Message<"taskplane.v1.CompleteRunRequest"> & {
  * Use `create(CompleteRunRequestSchema)` to create a new message.
  */
 export const CompleteRunRequestSchema: GenMessage<CompleteRunRequest> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 5);
+  messageDesc(file_taskplane_v1_worker_service, 7);
 
 /**
  * @generated from message taskplane.v1.CompleteRunResponse
@@ -268,7 +313,7 @@ export type CompleteRunResponse = Message<"taskplane.v1.CompleteRunResponse"> & 
  * Use `create(CompleteRunResponseSchema)` to create a new message.
  */
 export const CompleteRunResponseSchema: GenMessage<CompleteRunResponse> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 6);
+  messageDesc(file_taskplane_v1_worker_service, 8);
 
 /**
  * @generated from message taskplane.v1.FailRunRequest
@@ -295,7 +340,7 @@ export type FailRunRequest = Message<"taskplane.v1.FailRunRequest"> & {
  * Use `create(FailRunRequestSchema)` to create a new message.
  */
 export const FailRunRequestSchema: GenMessage<FailRunRequest> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 7);
+  messageDesc(file_taskplane_v1_worker_service, 9);
 
 /**
  * @generated from message taskplane.v1.FailRunResponse
@@ -319,7 +364,7 @@ export type FailRunResponse = Message<"taskplane.v1.FailRunResponse"> & {
  * Use `create(FailRunResponseSchema)` to create a new message.
  */
 export const FailRunResponseSchema: GenMessage<FailRunResponse> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 8);
+  messageDesc(file_taskplane_v1_worker_service, 10);
 
 /**
  * RunReport is the result of one attempt: success with an output, or an error.
@@ -360,7 +405,7 @@ export type RunReport = Message<"taskplane.v1.RunReport"> & {
  * Use `create(RunReportSchema)` to create a new message.
  */
 export const RunReportSchema: GenMessage<RunReport> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 9);
+  messageDesc(file_taskplane_v1_worker_service, 11);
 
 /**
  * @generated from message taskplane.v1.ReportRunsRequest
@@ -377,7 +422,7 @@ export type ReportRunsRequest = Message<"taskplane.v1.ReportRunsRequest"> & {
  * Use `create(ReportRunsRequestSchema)` to create a new message.
  */
 export const ReportRunsRequestSchema: GenMessage<ReportRunsRequest> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 10);
+  messageDesc(file_taskplane_v1_worker_service, 12);
 
 /**
  * RunReportResult answers one report in order.
@@ -413,7 +458,7 @@ export type RunReportResult = Message<"taskplane.v1.RunReportResult"> & {
  * Use `create(RunReportResultSchema)` to create a new message.
  */
 export const RunReportResultSchema: GenMessage<RunReportResult> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 11);
+  messageDesc(file_taskplane_v1_worker_service, 13);
 
 /**
  * @generated from message taskplane.v1.ReportRunsResponse
@@ -430,7 +475,7 @@ export type ReportRunsResponse = Message<"taskplane.v1.ReportRunsResponse"> & {
  * Use `create(ReportRunsResponseSchema)` to create a new message.
  */
 export const ReportRunsResponseSchema: GenMessage<ReportRunsResponse> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 12);
+  messageDesc(file_taskplane_v1_worker_service, 14);
 
 /**
  * @generated from message taskplane.v1.LogLine
@@ -452,7 +497,7 @@ export type LogLine = Message<"taskplane.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 13);
+  messageDesc(file_taskplane_v1_worker_service, 15);
 
 /**
  * @generated from message taskplane.v1.AppendLogsRequest
@@ -479,7 +524,7 @@ export type AppendLogsRequest = Message<"taskplane.v1.AppendLogsRequest"> & {
  * Use `create(AppendLogsRequestSchema)` to create a new message.
  */
 export const AppendLogsRequestSchema: GenMessage<AppendLogsRequest> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 14);
+  messageDesc(file_taskplane_v1_worker_service, 16);
 
 /**
  * @generated from message taskplane.v1.AppendLogsResponse
@@ -492,7 +537,7 @@ export type AppendLogsResponse = Message<"taskplane.v1.AppendLogsResponse"> & {
  * Use `create(AppendLogsResponseSchema)` to create a new message.
  */
 export const AppendLogsResponseSchema: GenMessage<AppendLogsResponse> = /*@__PURE__*/
-  messageDesc(file_taskplane_v1_worker_service, 15);
+  messageDesc(file_taskplane_v1_worker_service, 17);
 
 /**
  * WorkerService is the worker protocol: long-poll for runs, heartbeat, report results.
@@ -555,6 +600,19 @@ export const WorkerService: GenService<{
     methodKind: "unary";
     input: typeof AppendLogsRequestSchema;
     output: typeof AppendLogsResponseSchema;
+  },
+  /**
+   * For a worker shutting down: answers its polls waiting on this server now, with no runs (a
+   * poll whose runs are already claimed still returns them), and its polls for the next 10 s at
+   * once. Stopping a poll by cancelling it instead can lose an answer already on its way, whose
+   * runs then wait out their heartbeat timeout.
+   *
+   * @generated from rpc taskplane.v1.WorkerService.ShutdownWorker
+   */
+  shutdownWorker: {
+    methodKind: "unary";
+    input: typeof ShutdownWorkerRequestSchema;
+    output: typeof ShutdownWorkerResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_taskplane_v1_worker_service, 0);
