@@ -43,6 +43,7 @@ MAX_LOG_BATCH = 1000  # lines per AppendLogs call, the contract's limit
 MAX_TEXT = 16384
 REPORT_TRIES = 20  # about a minute of backoff before a result is given up (and the attempt times out)
 RPC_TIMEOUT = 10.0  # seconds, for every call but PollTasks
+POLL_END_GRACE = 2.0  # seconds shutdown waits for the server to answer the pending poll
 
 
 def backoff(failures: int, cap: float = 10.0) -> float:
@@ -253,9 +254,9 @@ class Worker:
                 return
             self.state = "DRAINING"
             self._changed.notify_all()
-            if self._poll is not None:
-                # Its runs stay with the server: a poll cancelled before it answered has claimed none.
-                self._poll.cancel()
+            poll = self._poll
+        if poll is not None and not poll.done():
+            self._end_poll(poll)
         self._poller.join()
         with self._changed:
             log.info("draining: %d attempt(s) running", len(self._running))
@@ -268,6 +269,17 @@ class Worker:
             self._wait_idle(self.shutdown_grace)
         self._channel.close()
         self.state = "STOPPED"
+
+    def _end_poll(self, poll: grpc.Future) -> None:
+        """Asks the server to answer the pending poll (ShutdownWorker) rather than cancelling it: a
+        poll cancelled as its answer is on the way loses that answer, and its runs wait out their
+        heartbeat timeout. Runs the answer brings are run. Cancels after POLL_END_GRACE without one."""
+        try:
+            self._stub.ShutdownWorker(pb.ShutdownWorkerRequest(worker_id=self.worker_id), timeout=POLL_END_GRACE)
+            poll.exception(timeout=POLL_END_GRACE)
+        except (grpc.RpcError, grpc.FutureTimeoutError, grpc.FutureCancelledError):
+            pass
+        poll.cancel()
 
     def _wait_idle(self, timeout: float) -> bool:
         with self._changed:
