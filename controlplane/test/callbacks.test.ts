@@ -33,18 +33,16 @@ describe("callbacks", () => {
   const nextPath = () => `/hook/${++path}`;
   const posts = (p: string) => rx.received.filter((r) => r.path === p);
 
+  const handlers = {
+    add: async (p: unknown) => ({ sum: (p as { a: number; b: number }).a + (p as { a: number; b: number }).b }),
+    fail: async () => {
+      throw new Error("nope");
+    },
+  };
   beforeAll(async () => {
     rx = await startWebhookReceiver(RECEIVER_HOST);
     tp = await startTestControlPlane({}, { config: { callbacks: settings() } });
-    tp.worker({
-      handlers: {
-        add: async (p) => ({ sum: (p as { a: number; b: number }).a + (p as { a: number; b: number }).b }),
-        fail: async () => {
-          throw new Error("nope");
-        },
-      },
-      concurrency: 20,
-    });
+    tp.worker({ handlers, concurrency: 20 });
   });
   afterAll(async () => {
     await tp.stop();
@@ -229,6 +227,9 @@ describe("callbacks", () => {
   it("delivers each event exactly once with two replicas sending, and refuses callbacks a replica cannot sign", async () => {
     const unsigned = await startTestControlPlane({}, { databaseUrl: tp.databaseUrl, config: { callbacks: settings({ secrets: [] }) } });
     const second = await startTestControlPlane({}, { databaseUrl: tp.databaseUrl, config: { callbacks: settings() } });
+    // Each replica here schedules on its own (single-node leadership) and hands a run only to its
+    // own polls: whichever fires a run first, a worker is polling it.
+    second.worker({ handlers, concurrency: 20 });
     try {
       expect(await codeOf(unsigned.client.createTask({ type: "add", callback: { url: rx.url("/x") } }))).toBe(Code.FailedPrecondition);
       await unsigned.stop();
