@@ -11,7 +11,7 @@ import os from "node:os";
 import pg from "pg";
 import { schedules as scheduleOf, type TaskplaneClient, type TaskSpecInit } from "@taskplane/sdk";
 import type { Schedule } from "../../controlplane/src/domain/model.js";
-import { nextFireTime } from "../../controlplane/src/scheduler/fire-times.js";
+import { checkedSchedule, nextFireTime } from "../../controlplane/src/scheduler/fire-times.js";
 import { DEFAULT_SCHEDULER_OPTIONS } from "../../controlplane/src/scheduler/scheduler.js";
 import type { Queryable } from "../../controlplane/src/store/pg/db.js";
 import { selectDueRunIds, selectDueRunsById } from "../../controlplane/src/store/pg/run-queries.js";
@@ -173,8 +173,15 @@ function random(seed: number): () => number {
   };
 }
 
-/** The i-th quarter-hourly schedule, whole, as the scheduler builds it from a row. */
+/** The i-th quarter-hourly schedule, whole, as the scheduler builds it from a row (see storeSchedules). */
 function poolSchedule(i: number, spelling: Spelling): Schedule {
+  const given = givenSchedule(i, spelling);
+  const matchExpression = storedMatch.get(given.expression);
+  if (matchExpression === undefined) throw new Error(`schedule ${i} was not stored before it was timed`);
+  return { ...given, matchExpression };
+}
+
+function givenSchedule(i: number, spelling: Spelling): Extract<Schedule, { kind: "cron" }> {
   return {
     kind: "cron",
     ...cronOf(i, "quarter-hourly", spelling),
@@ -184,6 +191,19 @@ function poolSchedule(i: number, spelling: Spelling): Schedule {
     catchUp: { mode: "ONE", windowMs: 0, maxRuns: 1 },
     jitterMs: 0,
   };
+}
+
+/** Each expression's match expression, as rows store it: computed once per task, when it is created. */
+const storedMatch = new Map<string, string>();
+
+/** Stores (as task creation would) every schedule that `pick` will draw with this seed. */
+function storeSchedules(pick: (r: () => number) => number, spelling: Spelling, seed: number, calls: number): void {
+  const r = random(seed);
+  for (let c = 0; c < calls; c++) {
+    const given = givenSchedule(pick(r), spelling);
+    r();
+    if (!storedMatch.has(given.expression)) storedMatch.set(given.expression, (checkedSchedule(given) as typeof given).matchExpression!);
+  }
 }
 
 /** µs per nextFireTime call over `calls` schedules drawn by `pick`, each built afresh, after a random instant of a quarter hour. */
@@ -210,6 +230,15 @@ function nextFireCost(spelling: Spelling): NextFireCost {
   const sample = Array.from({ length: SMALL_POOL }, () => Math.floor(pick() * largePool));
   const small = (r: () => number) => sample[Math.floor(r() * SMALL_POOL)]!;
   const large = (r: () => number) => Math.floor(r() * largePool);
+  const rounds: [(r: () => number) => number, number, number][] = [
+    [small, 1, Math.min(NEXT_FIRE_CALLS, 20_000)],
+    [large, 2, Math.min(NEXT_FIRE_CALLS, 20_000)],
+    ...Array.from({ length: NEXT_FIRE_ROUNDS }, (_, k): [(r: () => number) => number, number, number][] => [
+      [small, 10 + k, NEXT_FIRE_CALLS],
+      [large, 20 + k, NEXT_FIRE_CALLS],
+    ]).flat(),
+  ];
+  for (const [draw, seed, calls] of rounds) storeSchedules(draw, spelling, seed, calls);
   // Warm-up: the JIT, every zone's transitions (seconds, once per process), the small pool's expressions.
   timeNextFire(small, spelling, 1, Math.min(NEXT_FIRE_CALLS, 20_000));
   timeNextFire(large, spelling, 2, Math.min(NEXT_FIRE_CALLS, 20_000));

@@ -55,7 +55,15 @@ export interface CatchUpPolicy {
 
 export type ScheduleKind =
   | { kind: "once"; at: Date }
-  | { kind: "cron"; expression: string; timeZone: string; onMissingTime: MissingTimePolicy; onRepeatedTime: RepeatedTimePolicy }
+  | {
+      kind: "cron";
+      expression: string;
+      /** Set when the task is created (see canonicalCronExpression); schedules stored before lack it. */
+      matchExpression?: string;
+      timeZone: string;
+      onMissingTime: MissingTimePolicy;
+      onRepeatedTime: RepeatedTimePolicy;
+    }
   | { kind: "interval"; everyMs: number; offsetMs: number }
   | { kind: "manual" };
 

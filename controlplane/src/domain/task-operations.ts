@@ -2,7 +2,7 @@
 // (schedules, states), and keeps every change to one store operation.
 import { randomUUID } from "node:crypto";
 import { previewFires, type FirePreview } from "../scheduler/fire-preview.js";
-import { checkSchedule, fireTimesBetween, firstFireTime, isRecurring, latestFireTimes } from "../scheduler/fire-times.js";
+import { checkedSchedule, fireTimesBetween, firstFireTime, isRecurring, latestFireTimes } from "../scheduler/fire-times.js";
 import type { Store, TaskFilter, RunFilter } from "../store/store.js";
 import type { CallbackPolicy } from "./callback-policy.js";
 import type { Clock } from "./clock.js";
@@ -47,9 +47,9 @@ export class TaskOperations {
    * delays were resolved against; `traceparent` ties each first run to the caller's trace.
    */
   async create(specs: TaskSpec[], now: Date, scope: Scope, traceparent?: string): Promise<CreatedTask[]> {
-    const items = specs.map((spec) => {
-      scope.mayWrite(spec.namespace);
-      checkSchedule(spec.schedule);
+    const items = specs.map((given) => {
+      scope.mayWrite(given.namespace);
+      const spec = { ...given, schedule: checkedSchedule(given.schedule) };
       if (spec.callback) this.callbacks.check(spec.callback, spec.namespace);
       const first = firstFireTime(spec.schedule, now);
       const task: Task = {
@@ -173,8 +173,7 @@ export class TaskOperations {
   }
 
   preview(schedule: Schedule, count: number, after: Date | undefined): FirePreview[] {
-    checkSchedule(schedule);
-    return previewFires(schedule, after ?? this.clock.now(), count);
+    return previewFires(checkedSchedule(schedule), after ?? this.clock.now(), count);
   }
 
   /** A recurring task's next fires, from its next fire time on, with its jitter. */

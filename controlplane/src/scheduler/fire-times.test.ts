@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
-import { checkSchedule, firstFireTime, latestFireTimes, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
+import { checkedSchedule, firstFireTime, latestFireTimes, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
 
 const common = { overlap: "SKIP", catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 }, jitterMs: 0 } as const;
 const cron = (expression: string, timeZone = "UTC", bounds: { startTime?: Date; endTime?: Date } = {}): Schedule => ({
@@ -217,21 +217,45 @@ describe("latestFireTimes", () => {
   });
 });
 
-describe("checkSchedule", () => {
+describe("checkedSchedule's match expression", () => {
+  const matchOf = (expression: string) => (checkedSchedule(cron(expression)) as { matchExpression?: string }).matchExpression;
+
+  it("is one for every spelling of a schedule", () => {
+    expect(matchOf("0 9 * * MON-FRI")).toBe(matchOf("0 0 9 * * 1-5"));
+    expect(matchOf("5 3/15 * * * *")).toBe(matchOf("5 3,18,33,48 * * * *"));
+    expect(matchOf("0 0 0-5,6-23 * * *")).toBe(matchOf("0 0 * * * *"));
+    expect(matchOf("0 0 * * 7")).toBe(matchOf("0 0 * * SUN"));
+    expect(matchOf("0 0 * * *")).not.toBe(matchOf("0 1 * * *"));
+  });
+
+  it("fires exactly as the expression it was read from, across DST", () => {
+    const expressions = ["0 9 * * MON-FRI", "30 2 * * *", "*/15 * * * *", "0 0 L * *", "0 0 * * 5#2", "0 0 * * 1L", "0 0 1,15 * 1-5", "0 0 1-7 * 1", "*/7 */11 */5 * * *", "@weekly", "0 30 1-3 * 3,10 *"];
+    for (const zone of ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]) {
+      for (const expression of expressions) {
+        const stored = checkedSchedule(cron(expression, zone));
+        const asGiven = cron(expression, zone);
+        const after = d("2025-03-01T00:00:00Z");
+        expect(upcomingFireTimes(stored, after, 60), `${expression} in ${zone}`).toEqual(upcomingFireTimes(asGiven, after, 60));
+      }
+    }
+  });
+});
+
+describe("checkedSchedule", () => {
   const rejection = (s: Schedule) => {
     try {
-      checkSchedule(s);
+      checkedSchedule(s);
     } catch (e) {
       return e;
     }
-    throw new Error("checkSchedule accepted the schedule");
+    throw new Error("checkedSchedule accepted the schedule");
   };
 
   it("accepts valid schedules", () => {
-    expect(() => checkSchedule(cron("0 9 * * MON-FRI", "Europe/Berlin"))).not.toThrow();
-    expect(() => checkSchedule(cron("*/2 * * * * *"))).not.toThrow();
-    expect(() => checkSchedule(cron("@weekly"))).not.toThrow();
-    expect(() => checkSchedule(interval(1_000, 0, { startTime: d("2025-01-01T00:00:00Z"), endTime: d("2025-01-01T00:00:00Z") }))).not.toThrow();
+    expect(() => checkedSchedule(cron("0 9 * * MON-FRI", "Europe/Berlin"))).not.toThrow();
+    expect(() => checkedSchedule(cron("*/2 * * * * *"))).not.toThrow();
+    expect(() => checkedSchedule(cron("@weekly"))).not.toThrow();
+    expect(() => checkedSchedule(interval(1_000, 0, { startTime: d("2025-01-01T00:00:00Z"), endTime: d("2025-01-01T00:00:00Z") }))).not.toThrow();
   });
 
   it("rejects an invalid cron expression, naming the expression field", () => {

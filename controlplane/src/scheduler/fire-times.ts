@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
 import { isKnownTimeZone } from "./time-zone.js";
-import { cronFires, latestCronFires, nextCronFire, parseCronExpression, type CronFire } from "./zoned-cron.js";
+import { canonicalCronExpression, cronFires, latestCronFires, nextCronFire, type CronFire } from "./zoned-cron.js";
 
 /** A fire as previews show it: for schedules other than cron, local time is UTC and DST plays no part. */
 export type PreviewFire = CronFire;
@@ -81,15 +81,20 @@ function previousFireTime(schedule: Schedule, before: Date): Date | undefined {
   return new Date(schedule.offsetMs + steps * schedule.everyMs);
 }
 
-/** Throws InvalidArgumentError naming what is wrong with a schedule. */
-export function checkSchedule(schedule: Schedule): void {
+/**
+ * The schedule as it is stored (a cron schedule with its match expression); throws
+ * InvalidArgumentError naming what is wrong with it.
+ */
+export function checkedSchedule(schedule: Schedule): Schedule {
+  let checked = schedule;
   if (schedule.kind === "cron") {
     checkTimeZone(schedule.timeZone);
-    checkCronExpression(schedule.expression);
+    checked = { ...schedule, matchExpression: checkedCronExpression(schedule.expression) };
   }
   if (schedule.startTime && schedule.endTime && schedule.endTime < schedule.startTime) {
     throw new InvalidArgumentError("schedule.end_time: must not be before schedule.start_time");
   }
+  return checked;
 }
 
 export function isRecurring(schedule: Schedule): boolean {
@@ -113,7 +118,7 @@ function unboundedNext(schedule: Schedule, after: Date): Date | undefined {
   }
 }
 
-function checkCronExpression(expression: string): void {
+function checkedCronExpression(expression: string): string {
   const fields = expression.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6 && !expression.trim().startsWith("@")) {
     throw new InvalidArgumentError(
@@ -121,7 +126,7 @@ function checkCronExpression(expression: string): void {
     );
   }
   try {
-    parseCronExpression(expression);
+    return canonicalCronExpression(expression);
   } catch (e) {
     throw new InvalidArgumentError(`schedule.cron.expression: "${expression}" is not a valid cron expression (${(e as Error).message})`, {
       cause: e,

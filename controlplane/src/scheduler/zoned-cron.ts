@@ -11,6 +11,8 @@ import { largestOffsetBetween, segmentAt, smallestOffsetBetween } from "./time-z
 
 export interface ZonedCron {
   expression: string;
+  /** The expression as the parser reads it back (equivalent spellings share one); fires are matched with it when set. */
+  matchExpression?: string;
   timeZone: string;
   onMissingTime: MissingTimePolicy;
   onRepeatedTime: RepeatedTimePolicy;
@@ -52,7 +54,7 @@ export function* cronFires(cron: ZonedCron, after: number): Generator<CronFire> 
     const left = seg.left;
     const firstsStart = left && left.after < left.before ? left.at + left.after : Infinity;
     const localEnd = seg.end + seg.offset;
-    for (let m = matchAtOrAfter(cron.expression, localLo); m !== undefined && m < localEnd; m = matchAtOrAfter(cron.expression, m + 1)) {
+    for (let m = matchAtOrAfter(matching(cron), localLo); m !== undefined && m < localEnd; m = matchAtOrAfter(matching(cron), m + 1)) {
       let effect: DstEffect = "NONE";
       let skipped = false;
       if (m < secondsEnd) {
@@ -98,7 +100,7 @@ function earliestInstantOfMatchBefore(cron: ZonedCron, after: number, until: num
   let local: number | undefined = until + largestOffsetBetween(zone, until - 2 * DAY_MS, until) + 1;
   // A local time at or before this is an instant at or before `after`, whatever the offset then.
   const pastAfter = after + smallestOffsetBetween(zone, after - 2 * DAY_MS, until);
-  for (let i = 0; i < steps && local !== undefined && local > pastAfter; i++) local = matchBefore(cron.expression, local);
+  for (let i = 0; i < steps && local !== undefined && local > pastAfter; i++) local = matchBefore(matching(cron), local);
   if (local === undefined || local <= pastAfter) return -Infinity;
   return local - largestOffsetBetween(zone, local - 2 * DAY_MS, until) - 1;
 }
@@ -115,20 +117,26 @@ function firesBetween(cron: ZonedCron, from: number, until: number, limit: numbe
   return times;
 }
 
-/** Throws the parser's error when the expression cannot be read. */
-export function parseCronExpression(expression: string): void {
-  expressionFor(expression);
+/**
+ * The expression as the parser reads it back, e.g. "0 9 * * MON-FRI" as "0 0 9 * * 1-5": every
+ * spelling of one schedule gets one, so they share one cached parse. Throws the parser's error
+ * when the expression cannot be read.
+ */
+export function canonicalCronExpression(expression: string): string {
+  return expressionFor(expression).stringify(true);
 }
+
+const matching = (cron: ZonedCron) => cron.matchExpression ?? cron.expression;
 
 const DAY_MS = 86_400_000;
 /** Matched local times counted in one gap; a gap is at most a few hours of every-second matches. */
 const MAX_GAP_MATCHES = 100_000;
 
 function gapFire(cron: ZonedCron, at: number, gapStart: number, gapEnd: number): CronFire | undefined {
-  const first = matchAtOrAfter(cron.expression, gapStart);
+  const first = matchAtOrAfter(matching(cron), gapStart);
   if (first === undefined || first >= gapEnd) return undefined;
   let count = 0;
-  for (let m: number | undefined = first; m !== undefined && m < gapEnd && count < MAX_GAP_MATCHES; m = matchAtOrAfter(cron.expression, m + 1)) count++;
+  for (let m: number | undefined = first; m !== undefined && m < gapEnd && count < MAX_GAP_MATCHES; m = matchAtOrAfter(matching(cron), m + 1)) count++;
   return { time: at, localTime: first, effect: "MISSING_TIME", skipped: cron.onMissingTime === "SKIP", missingTimes: count };
 }
 
