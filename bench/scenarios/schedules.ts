@@ -2,9 +2,9 @@
 // spread over every IANA zone this runtime knows, ~1,111 fires a second, on one Postgres. The
 // schedules are created through one control plane; then a fresh one takes over, as after a
 // failover, and is measured over a steady interval: lateness (Postgres and handler), fires/s
-// achieved, the heap it holds, its RSS and CPU. Baselines, measured here: the same fires/s from 900x fewer schedules
-// (each firing every second), and nextFireTime over a pool of 1,000 schedules against a pool of a
-// million. Opt-in, ~15 minutes at full size: `npm run bench -- schedules`;
+// achieved, the heap it holds, its RSS and CPU. Baselines, measured here: the same fires/s from
+// 900x fewer schedules (each firing every second), and nextFireTime over a pool of 1,000
+// schedules against a pool of a million. Opt-in, ~15 minutes at full size: `npm run bench -- schedules`;
 // TASKPLANE_BENCH_SCHEDULES sets the count (9000 runs every step in ~4 minutes).
 import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
@@ -364,7 +364,7 @@ interface Serving {
   rssMb: { fresh: number; start: number; end: number; min: number; max: number; mean: number; growthMbPerMin: number };
   /**
    * V8 heap in use, sampled with RSS: its floor over the interval (just after a full collection)
-   * is what the process holds; RSS adds the collector's slack, which moves ±40 MB within a minute.
+   * is what the process holds; RSS adds the collector's slack, up to about four times that.
    */
   heapMb: { floor: number; max: number };
   usage: Usage;
