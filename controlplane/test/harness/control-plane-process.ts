@@ -9,6 +9,8 @@ import { eventually } from "./eventually.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BIN = fileURLToPath(new URL("../../bin/taskplane.js", import.meta.url));
+/** Node flags for the control plane that NODE_OPTIONS refuses, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under a bench. */
+const NODE_FLAGS = (process.env.TASKPLANE_CONTROL_PLANE_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
 export interface ProcessOutput {
   lines: string[];
@@ -45,7 +47,7 @@ export interface ControlPlaneProcessOptions {
 
 export async function startControlPlaneProcess(databaseUrl: string, options: ControlPlaneProcessOptions = {}): Promise<ControlPlaneProcess> {
   const port = await freePort();
-  const args = [BIN, "serve", "--insecure-no-auth", "--database", databaseUrl, "--port", String(port), "--log-level", options.logLevel ?? "warn", ...(options.flags ?? [])];
+  const args = [...NODE_FLAGS, BIN, "serve", "--insecure-no-auth", "--database", databaseUrl, "--port", String(port), "--log-level", options.logLevel ?? "warn", ...(options.flags ?? [])];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   liveChildren.add(child);
   const output: ProcessOutput = { lines: [], total: 0 };
