@@ -116,6 +116,18 @@ describe("task lifecycle", () => {
     await expectCode(client.cancel(task!.id, { runId: firstRun!.id }), Code.FailedPrecondition);
   });
 
+  it("never starts a run cancelled while it waits in the scheduler's due window", async () => {
+    const dueAt = Date.now() + 1_500;
+    const { task, firstRun } = await client.createTask({ type: "ok", schedule: schedules.at(new Date(dueAt)) });
+    // Created inside the window: the scheduler holds the run from now until it falls due.
+    await client.cancel(task!.id, { runId: firstRun!.id });
+    await new Promise((r) => setTimeout(r, dueAt + 1_000 - Date.now()));
+    const run = await client.getRun(firstRun!.id);
+    expect(run.state).toBe(RunState.CANCELLED);
+    expect(run.attempts).toHaveLength(0);
+    expect(run.startTime).toBeUndefined();
+  });
+
   it("pauses a recurring task (fires skipped) and resumes from now without catching up", async () => {
     const { task } = await client.createTask({ type: "ok", schedule: schedules.every(1_000) });
     await eventually(() => client.runs({ taskId: task!.id }), (r) => r.runs.some((x) => x.state === RunState.SUCCEEDED));

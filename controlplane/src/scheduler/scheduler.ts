@@ -47,13 +47,25 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   stuckQueuedMs: 30_000,
 };
 
+/**
+ * A run in the due window, held until it fires: only what orders it and what its fire reads first.
+ * The rest of the run, with its task's state and schedule, is read as it fires, so a full window
+ * (reloadLimit runs) holds ~100 bytes a run rather than a copy of each run and its schedule.
+ */
+interface HeldRun {
+  id: string;
+  taskId: string;
+  /** When it fires: its due time, or claimAheadMs before for a run read ahead (see readAhead). */
+  fireAt: number;
+  /** Whether its overlap policy needs to know if an earlier run of its task is unfinished. */
+  overlapCheck: boolean;
+}
+
 export class Scheduler implements DueNotifier {
-  /** Keyed by when each run fires: its due time, or a little before for runs settled ahead. */
+  /** Keyed by when each run fires. */
   private heap = this.newHeap();
   /** Runs in the heap or being fired: not to be loaded again. */
   private readonly tracked = new Set<string>();
-  /** Runs read ahead whose fate was not decided then: they fire again at their due time. */
-  private readonly decideAtDue = new Set<string>();
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private reloading?: Promise<void>;
@@ -119,7 +131,6 @@ export class Scheduler implements DueNotifier {
       await Promise.allSettled([...this.inFlight]);
       this.heap = this.newHeap();
       this.tracked.clear();
-      this.decideAtDue.clear();
       this.deps.metrics.leader.set(0);
       this.deps.logger.info({ token: lease.token.toString(), reason: String(signal.reason ?? "") }, "scheduler stopped leading");
     }
@@ -131,8 +142,8 @@ export class Scheduler implements DueNotifier {
     this.term?.end(reason);
   }
 
-  private newHeap(): MinHeap<DueRun> {
-    return new MinHeap<DueRun>((r) => this.fireAt(r));
+  private newHeap(): MinHeap<HeldRun> {
+    return new MinHeap<HeldRun>((r) => r.fireAt);
   }
 
   runsDue(times: Date[]): void {
@@ -228,7 +239,7 @@ export class Scheduler implements DueNotifier {
     for (const run of due) {
       if (this.tracked.has(run.id)) continue;
       this.tracked.add(run.id);
-      this.heap.push(run);
+      this.heap.push(this.held(run));
     }
     // A full read holds only the start of the window; the rest is read once the heap has fired
     // half of it (reading again at once would return the same rows).
@@ -236,15 +247,15 @@ export class Scheduler implements DueNotifier {
     this.arm();
   }
 
-  private fireAt(run: DueRun): number {
-    const ahead = readAhead(run) && !this.decideAtDue.has(run.id);
-    return run.dueTime.getTime() - (ahead ? this.options.claimAheadMs : 0);
+  private held(run: DueRun): HeldRun {
+    const fireAt = run.dueTime.getTime() - (readAhead(run) ? this.options.claimAheadMs : 0);
+    return { id: run.id, taskId: run.taskId, fireAt, overlapCheck: needsOverlapCheck(run) };
   }
 
   private arm(): void {
     const next = this.heap.peek();
     if (!next || !this.active) return;
-    const at = this.fireAt(next);
+    const at = next.fireAt;
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
@@ -255,8 +266,8 @@ export class Scheduler implements DueNotifier {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.deps.clock.now().getTime();
-    const batch: DueRun[] = [];
-    while (this.heap.size > 0 && this.fireAt(this.heap.peek()!) <= now) batch.push(this.heap.pop()!);
+    const batch: HeldRun[] = [];
+    while (this.heap.size > 0 && this.heap.peek()!.fireAt <= now) batch.push(this.heap.pop()!);
     if (batch.length > 0) this.track(this.fire(batch));
     if (this.windowFull && this.heap.size < this.options.reloadLimit / 2) this.requestReload();
     this.arm();
@@ -267,18 +278,19 @@ export class Scheduler implements DueNotifier {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async fire(batch: DueRun[]): Promise<void> {
-    let firing = batch;
+  private async fire(batch: HeldRun[]): Promise<void> {
+    let heldBack = new Set<string>();
     try {
       const now = this.deps.clock.now();
-      const check = batch.filter(needsOverlapCheck);
-      const [busy, taskStates] = await Promise.all([
-        check.length ? this.deps.store.tasksWithActiveRuns(check.map((r) => r.taskId), batch.map((r) => r.id)) : new Set<string>(),
-        this.deps.store.taskStates([...new Set(batch.map((r) => r.taskId))]),
+      const check = batch.filter((r) => r.overlapCheck);
+      const ids = batch.map((r) => r.id);
+      const [busy, due] = await Promise.all([
+        check.length ? this.deps.store.tasksWithActiveRuns(check.map((r) => r.taskId), ids) : new Set<string>(),
+        // Read as they fire: a pause, resume or cancel since they were loaded decides their fate.
+        this.deps.store.dueRunsById(ids),
       ]);
-      // A pause, resume or cancel since the run was loaded decides its fate, not the loaded copy.
-      for (const run of batch) run.taskState = taskStates.get(run.taskId) ?? run.taskState;
-      firing = this.holdUndecided(batch, busy, now);
+      heldBack = this.holdUndecided(due, busy, now);
+      const firing = due.filter((r) => !heldBack.has(r.id));
       const plan = planFires(firing, busy, now, { misfireMs: this.options.misfireMs });
       // Runs go to workers before their fire is written, so check the lease is held right now.
       if (!this.term!.held()) return this.stepDown(new Error("the leadership lease is not known to be held"));
@@ -308,29 +320,22 @@ export class Scheduler implements DueNotifier {
       this.runsDue(plan.next.map((r) => r.dueTime ?? r.scheduledTime));
     } catch (e) {
       if (e instanceof FencedWriteError) this.stepDown(e);
-      else this.deps.logger.error({ err: e, runs: firing.length }, "firing runs failed; they will be reloaded");
+      else this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
     } finally {
-      for (const run of firing) {
-        this.tracked.delete(run.id);
-        this.decideAtDue.delete(run.id);
-      }
+      // Runs fired, failed, or no longer due (finished, cancelled) may be read again.
+      for (const run of batch) if (!heldBack.has(run.id)) this.tracked.delete(run.id);
     }
   }
 
   /**
    * Of runs read ahead of their due time, puts back those whose fate is not decided yet (see
-   * decidedAhead), to fire at their due time; returns the rest, to fire now.
+   * decidedAhead), to fire again at their due time; returns their ids.
    */
-  private holdUndecided(batch: DueRun[], busy: Set<string>, now: Date): DueRun[] {
-    const held = batch.filter((r) => r.dueTime > now && !decidedAhead(r, busy));
-    if (held.length === 0) return batch;
-    for (const run of held) {
-      this.decideAtDue.add(run.id);
-      this.heap.push(run);
-    }
-    this.arm();
-    const waiting = new Set(held);
-    return batch.filter((r) => !waiting.has(r));
+  private holdUndecided(due: DueRun[], busy: Set<string>, now: Date): Set<string> {
+    const undecided = due.filter((r) => r.dueTime > now && !decidedAhead(r, busy));
+    for (const run of undecided) this.heap.push({ ...this.held(run), fireAt: run.dueTime.getTime() });
+    if (undecided.length > 0) this.arm();
+    return new Set(undecided.map((r) => r.id));
   }
 
   /** A fire plan is idempotent, so it is retried until written (or this node stops leading). */

@@ -299,13 +299,11 @@ export interface Store {
   // Scheduler
   /** Ids of the runs falling due by `until`, soonest first: the scheduler's frequent look at its window. */
   dueRunIds(until: Date, limit: number): Promise<string[]>;
-  /** Of these runs, those still waiting to fall due, with what their fate depends on. */
+  /** Of these runs, those still waiting to fall due, with what their fate depends on now: read as they are loaded and as they fire. */
   dueRunsById(ids: string[]): Promise<DueRun[]>;
   /** QUEUED runs, oldest first; with `firedBefore`, only those fired before then (stuck ones). */
   queuedRuns(limit: number, firedBefore?: Date): Promise<DispatchRun[]>;
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;
-  /** The current state of each task, read when its runs fire (the due window holds older copies). */
-  taskStates(taskIds: string[]): Promise<Map<string, TaskState>>;
   /** Applies a fire plan under the leader's fencing token (FencedWriteError when stale). */
   applyFirePlan(plan: FirePlan, now: Date, fence: bigint): Promise<DispatchRun[]>;
   /**

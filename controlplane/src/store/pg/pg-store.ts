@@ -145,10 +145,6 @@ export class PgStore implements Store {
     return runs.selectQueuedRuns(this.pool, limit, firedBefore);
   }
 
-  taskStates(taskIds: string[]) {
-    return tasks.selectTaskStates(this.pool, taskIds);
-  }
-
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]) {
     return runs.selectTasksWithActiveRuns(this.pool, taskIds, exceptRunIds);
   }

@@ -1,5 +1,5 @@
 // SQL for tasks: one function per operation, taking its connection explicitly.
-import type { Page, Task, TaskState } from "../../domain/model.js";
+import type { Page, Task } from "../../domain/model.js";
 import type { TaskDataKey, TaskFilter } from "../store.js";
 import type { Queryable } from "./db.js";
 import { Filters, selectPage } from "./paged-select.js";
@@ -106,12 +106,6 @@ export async function updateTasksAfterFire(
       WHERE t.id = u.id AND t.state IN ('ACTIVE', 'PAUSED')`,
     [tasks.map((t) => t.taskId), tasks.map((t) => t.nextFireTime ?? null), tasks.map((t) => t.completed), now],
   );
-}
-
-export async function selectTaskStates(db: Queryable, taskIds: string[]): Promise<Map<string, TaskState>> {
-  if (taskIds.length === 0) return new Map();
-  const { rows } = await db.query<{ id: string; state: TaskState }>("SELECT id, state FROM tasks WHERE id = ANY($1::uuid[])", [taskIds]);
-  return new Map(rows.map((r) => [r.id, r.state]));
 }
 
 /** Each task's (or each run's task's) namespace and wrapped data key, keyed by the id asked for. */
