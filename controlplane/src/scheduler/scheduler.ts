@@ -30,7 +30,8 @@ export interface SchedulerOptions {
   reloadLimit: number;
   /**
    * How early a run is read and, when its fate is decided then, fired, so a waiting poll can
-   * record its claim before the due instant and receive it at that instant [100ms].
+   * record its claim before the due instant and receive it at that instant [250ms]. Claiming a
+   * burst of 2,000 runs took 100-150 ms (4 polls of 500 at once, 2 cores): this leaves it time.
    */
   claimAheadMs: number;
   /** A run QUEUED this long is handed to dispatch again, in case its message was lost [30s]. */
@@ -43,7 +44,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   misfireMs: 5_000,
   sweepIntervalMs: 500,
   reloadLimit: 10_000,
-  claimAheadMs: 100,
+  claimAheadMs: 250,
   stuckQueuedMs: 30_000,
 };
 
