@@ -1,12 +1,15 @@
 // Shared bench plumbing: fresh databases, the control plane as a child process, SDK workers,
 // bounded waits, resource meters, statistics and plain-text tables.
+import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { TaskplaneClient, Worker, type Handler, type TaskSpecInit } from "@taskplane/sdk";
 import { withDb } from "../../controlplane/test/harness/db.js";
 import { createTestDatabase } from "../../controlplane/test/harness/postgres.js";
 import type { ControlPlaneProcess } from "../../controlplane/test/harness/control-plane-process.js";
+import type { WorkerProcessConfig, WorkerProcessMessage } from "./worker-process.js";
 
 
 /** What a scenario hands back to run.ts: figures for BENCH_RESULT and any FAIL reasons. */
@@ -62,18 +65,44 @@ export class Warnings {
   };
 }
 
+/** The deployment's replicas in the order worker `i` tries them: each worker prefers a different one and fails over to the others. */
+const replicasFor = (addresses: string[], i: number) => [...addresses.slice(i % addresses.length), ...addresses.slice(0, i % addresses.length)];
+
 /** `count` SDK workers in this process for task type "noop"; distinct ids so attempts say which. */
-/** Workers spread over the deployment's replicas: each prefers a different one and fails over to the others. */
 export function startWorkers(addresses: string[], count: number, concurrency: number, noop: Handler, warnings: Warnings) {
-  const workers = Array.from({ length: count }, (_, i) => {
-    const address = [...addresses.slice(i % addresses.length), ...addresses.slice(0, i % addresses.length)];
-    return Worker.create({ address, handlers: { noop }, concurrency, handleSignals: false, workerId: `bench-${i}`, onWarning: warnings.add });
-  });
+  const workers = Array.from({ length: count }, (_, i) =>
+    Worker.create({ address: replicasFor(addresses, i), handlers: { noop }, concurrency, handleSignals: false, workerId: `bench-${i}`, onWarning: warnings.add }),
+  );
   const running = workers.map((w) => w.run());
   return {
     async stop() {
       await Promise.all(workers.map((w) => w.shutdown()));
       await Promise.allSettled(running);
+    },
+  };
+}
+
+const WORKER_PROCESS = fileURLToPath(new URL("./worker-process.ts", import.meta.url));
+
+/**
+ * `count` SDK workers for task type "noop", each in a process of its own (worker-process.ts);
+ * `onStart` gets each run's scheduled time and how late its handler started, in ms.
+ */
+export function startWorkerProcesses(addresses: string[], count: number, concurrency: number, onStart: (scheduledMs: number, lateMs: number) => void, warnings: Warnings) {
+  const children = Array.from({ length: count }, (_, i) => {
+    const config: WorkerProcessConfig = { address: replicasFor(addresses, i), workerId: `bench-process-${i}`, concurrency };
+    // Forked with this process's Node flags, so the child runs TypeScript as this one does.
+    const child = fork(WORKER_PROCESS, [JSON.stringify(config)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.on("message", (m: WorkerProcessMessage) => ("started" in m ? m.started.forEach(([s, late]) => onStart(s, late)) : warnings.add(m.warning)));
+    return child;
+  });
+  const exited = children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once("exit", () => resolve()))));
+  return {
+    async stop() {
+      for (const c of children) if (c.connected) c.send("stop");
+      const kill = setTimeout(() => children.forEach((c) => c.kill("SIGKILL")), 30_000);
+      await Promise.all(exited);
+      clearTimeout(kill);
     },
   };
 }

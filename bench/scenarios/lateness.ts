@@ -17,6 +17,7 @@ import {
   round,
   sleep,
   startMeter,
+  startWorkerProcesses,
   startWorkers,
   verifyRuns,
   waitUntil,
@@ -32,36 +33,57 @@ const WORKERS = envInt("TASKPLANE_BENCH_LATENESS_WORKERS", 4);
 const CONCURRENCY = envInt("TASKPLANE_BENCH_LATENESS_CONCURRENCY", 500);
 const LEAD_MS = 5_000;
 
+/**
+ * Where the workers run: all in the bench process (one event loop starts and reports every run),
+ * or each in a process of its own, as workers are deployed.
+ */
+type Placement = "bench process" | "own processes";
+
 export async function lateness(serverUrl: string): Promise<ScenarioResult> {
-  console.log(`\n== lateness: ${fmt(TASKS)} one-time tasks due at one instant T = now + ${LEAD_MS / 1000} s (after one unmeasured warm-up round), ${WORKERS} workers x ${CONCURRENCY} concurrency`);
+  console.log(
+    `\n== lateness: ${fmt(TASKS)} one-time tasks due at one instant T = now + ${LEAD_MS / 1000} s (after one unmeasured warm-up round), ${WORKERS} workers x ${CONCURRENCY} concurrency,` +
+      " first in the bench process, then each in a process of its own",
+  );
   const db = await freshDatabase(serverUrl);
   try {
     // First, while this process is otherwise idle, so the floor is the event loop's own.
     const timers = await timerBaseline();
-    const tp = await scheduleAtOnce(db.url);
-    const { counts, failures } = await verifyRuns(db.url, 2 * TASKS);
-    failures.push(...tp.failures);
+    const tp = await scheduleAtOnce(db.url, "bench process");
+    const apart = await scheduleAtOnce(db.url, "own processes");
+    const { counts, failures } = await verifyRuns(db.url, 4 * TASKS);
+    failures.push(...tp.failures, ...apart.failures);
     const row = (label: string, p: Percentiles) => [label, fmt(p.n), fmt(p.p50, 1), fmt(p.p99, 1), fmt(p.max, 1)];
     printTable(`Lateness (${fmt(TASKS)} runs due at the same instant), ms`, ["measurement", "n", "p50", "p99", "max"], [
-      row("Taskplane, handler: Date.now() - ctx.scheduledTime", tp.handler),
-      row("Taskplane, Postgres: start_time - scheduled_time", tp.serverStart),
-      row("  Postgres: fire_time - scheduled_time", tp.serverFire),
+      row("Taskplane, handler: Date.now() - ctx.scheduledTime, workers in the bench process", tp.handler),
+      row("  workers each in a process of its own", apart.handler),
+      row("Taskplane, Postgres: start_time - scheduled_time, workers in the bench process", tp.serverStart),
+      row("  workers each in a process of its own", apart.serverStart),
+      row("  Postgres: fire_time - scheduled_time, workers in the bench process", tp.serverFire),
+      row("    workers each in a process of its own", apart.serverFire),
       row(`Baseline: ${fmt(TASKS)} setTimeouts due at one instant`, timers),
       ["BullMQ 6 (reference, not measured here)", "", "", `~${fmt(PEER_REFERENCE.bullmq6.p99LatenessMs)}`, ""],
       ["graphile-worker 0.17 tuned (reference, not measured here)", "", "", `~${fmt(PEER_REFERENCE.graphileWorker017Tuned.p99LatenessMs)}`, ""],
     ]);
-    console.log(`  creates finished ${fmt(tp.createdBeforeTMs)} ms before T`);
-    printDiagnostics(tp.usage, tp.controlPlane, tp.warnings);
-    console.log(`  Postgres afterwards: ${JSON.stringify(counts)}; control plane took ${tp.exit.stopMs} ms to stop after SIGTERM`);
-    warnIfUncleanExit(tp.exit);
-    const { controlPlane, warnings, failures: _, ...figures } = tp;
+    for (const round of [tp, apart]) {
+      console.log(`  workers in the ${round.placement}: creates finished ${fmt(round.createdBeforeTMs)} ms before T`);
+      printDiagnostics(round.usage, round.controlPlane, round.warnings);
+      console.log(`  control plane took ${round.exit.stopMs} ms to stop after SIGTERM`);
+      warnIfUncleanExit(round.exit);
+    }
+    console.log(`  Postgres afterwards: ${JSON.stringify(counts)}`);
+    const figuresOf = ({ controlPlane, warnings, failures: _, ...figures }: typeof tp) => ({
+      ...figures,
+      workerWarnings: warnings.count,
+      controlPlaneOutputLines: controlPlane.output.total,
+    });
     return {
       figures: {
         tasks: TASKS,
         workers: WORKERS,
         concurrency: CONCURRENCY,
         leadMs: LEAD_MS,
-        taskplane: { ...figures, workerWarnings: warnings.count, controlPlaneOutputLines: controlPlane.output.total },
+        taskplane: figuresOf(tp),
+        taskplaneWorkerProcesses: figuresOf(apart),
         baselineSetTimeout: timers,
         postgresCounts: counts,
       },
@@ -88,27 +110,30 @@ async function timerBaseline(): Promise<Percentiles> {
   return percentiles(late);
 }
 
-async function scheduleAtOnce(databaseUrl: string) {
+async function scheduleAtOnce(databaseUrl: string, placement: Placement) {
   const cp = await startDeployment(databaseUrl);
   const warnings = new Warnings();
   const late: number[] = [];
-  let workers: ReturnType<typeof startWorkers> | undefined;
+  let workers: { stop(): Promise<void> } | undefined;
   let usage: Usage | undefined;
   try {
     let warmedUp = 0;
     // The measured round is told apart from the warm-up by its scheduled instant.
     let measuredAt = Infinity;
-    workers = startWorkers(
-      cp.addresses,
-      WORKERS,
-      CONCURRENCY,
-      async (_payload, ctx) => {
-        const scheduled = ctx.scheduledTime.getTime();
-        if (scheduled === measuredAt) late.push(Date.now() - scheduled);
-        else warmedUp++;
-      },
-      warnings,
-    );
+    const started = (scheduled: number, lateMs: number) => (scheduled === measuredAt ? late.push(lateMs) : warmedUp++);
+    workers =
+      placement === "bench process"
+        ? startWorkers(
+            cp.addresses,
+            WORKERS,
+            CONCURRENCY,
+            async (_payload, ctx) => {
+              const scheduled = ctx.scheduledTime.getTime();
+              started(scheduled, Date.now() - scheduled);
+            },
+            warnings,
+          )
+        : startWorkerProcesses(cp.addresses, WORKERS, CONCURRENCY, started, warnings);
     await sleep(1_000); // workers polling before anything is scheduled
     // One unmeasured round first, so the figures are of a warm process rather than of the JIT.
     await createAllAt(cp.client, new Date(Date.now() + 2_000));
@@ -129,6 +154,7 @@ async function scheduleAtOnce(databaseUrl: string) {
       const serverFire = await serverLateness(watcher, "fire_time", at);
       await workers.stop();
       return {
+        placement,
         handler: percentiles(late),
         handlerCalls: late.length,
         serverStart,
