@@ -739,7 +739,8 @@ interface Reload {
 
 /**
  * The scheduler's due-window read (scheduler.ts reload -> store dueRunIds, then dueRunsById for
- * runs it does not hold yet), which the control plane runs every second: the same functions on the
+ * runs it does not hold yet), which the control plane runs every second (while the window is full,
+ * only once half of it has fired; meanwhile it reads the next 3 s): the same functions on the
  * same database, timed end to end in this process (median of 5), the id read also inside Postgres
  * by EXPLAIN ANALYZE.
  */
@@ -825,7 +826,7 @@ function printPhases(phases: Phase[]): void {
       ["Postgres CPU, % of one core", ...each((p) => pct(p.postgresCpuPct))],
       ["bench process (workers) CPU, % of one core", ...each((p) => pct(p.benchProcessCpuPct))],
       [`machine busy, % of ${os.cpus().length} cores`, ...each((p) => pct(p.usage.machineBusyPct))],
-      ["due-window ids (dueRunIds, each second), ms: total / in Postgres", ...each((p) => `${fmt(p.reload.ms, 1)} / ${fmt(p.reload.postgresMs, 1)}`)],
+      ["due-window ids, one read of the window (dueRunIds), ms: total / in Postgres", ...each((p) => `${fmt(p.reload.ms, 1)} / ${fmt(p.reload.postgresMs, 1)}`)],
       ["  ids read; shared buffers hit / read", ...each((p) => `${fmt(p.reload.rows)}; ${fmt(p.reload.sharedHit)} / ${fmt(p.reload.sharedRead)}`)],
       ["  those runs in full (dueRunsById: once, then only new ones), ms", ...each((p) => fmt(p.reload.fullMs, 1))],
       ["Postgres tasks / runs, MB (runs rows)", ...each((p) => `${fmt(p.postgresMb.tasks)} / ${fmt(p.postgresMb.runs)} (${fmt(p.runsTotal)})`)],
