@@ -32,7 +32,9 @@ async function main(): Promise<number> {
   const busyBefore = await machineBusyPct(1_000);
   console.log(`machine busy before start: ${busyBefore}% of ${os.cpus().length} cores${busyBefore > 10 ? " (something else is running: figures will be skewed)" : ""}`);
   const server = await postgres();
+  stopOnSignal.push(() => server.stop());
   const services = clustered ? await Promise.all([startTestEtcd(), startTestNats()]) : [];
+  stopOnSignal.push(...services.map((s) => () => s.stop()));
   if (clustered) useCluster({ etcd: services[0]!.endpoint, nats: (services[1] as TestNats).url });
   console.log(`deployment: ${deploymentName()}`);
   const results: Record<string, ScenarioResult> = {};
@@ -78,6 +80,16 @@ async function postgres(): Promise<TestPostgres> {
   delete process.env.TASKPLANE_TEST_PG_URL;
   // Durable as in production: the test servers run with fsync off, the bench's may not.
   return startTestPostgres({ durable: true });
+}
+
+/** The servers this bench started, stopped on Ctrl-C or a kill too: an interrupted bench leaves no Postgres, etcd or nats-server running. */
+const stopOnSignal: (() => Promise<unknown>)[] = [];
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}; stopping the servers it started`);
+    // Control planes and worker processes go with this process (the exit hooks in the harness and common.ts).
+    void Promise.allSettled(stopOnSignal.map((stop) => stop())).then(() => process.exit(code));
+  });
 }
 
 setTimeout(() => {
