@@ -43,6 +43,9 @@ export async function startTestControlPlane(
   config.scheduler = { ...config.scheduler, sweepIntervalMs: 100, ...overrides };
   const logger = options.logger ?? pino({ level: process.env.TASKPLANE_TEST_LOG ?? "silent" });
   const workers: Worker[] = [];
+  // A test that stops the control plane and then fails before restarting it still calls stop():
+  // stopping twice would throw and hide the failure.
+  let running = true;
   const env: TestControlPlane = {
     plane: await startControlPlane(config, { logger }),
     address: "",
@@ -56,10 +59,13 @@ export async function startTestControlPlane(
     },
     async stop() {
       await Promise.all(workers.splice(0).map((w) => w.shutdown()));
+      if (!running) return;
+      running = false;
       await env.plane.stop();
     },
     async restart() {
       env.plane = await startControlPlane({ ...config, port: env.plane.port }, { logger });
+      running = true;
     },
   };
   env.address = `${config.tls ? "https" : "http"}://127.0.0.1:${env.plane.port}`;
