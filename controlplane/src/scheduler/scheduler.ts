@@ -54,7 +54,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
 /**
  * A run in the due window, held until it fires: only what orders it and what its fire reads first.
  * The rest of the run, with its task's state and schedule, is read as it fires, so a full window
- * (reloadLimit runs) holds ~100 bytes a run rather than a copy of each run and its schedule.
+ * (reloadLimit runs) holds ~200 bytes a run rather than a copy of each run and its schedule.
  */
 interface HeldRun {
   id: string;
@@ -239,7 +239,7 @@ export class Scheduler implements DueNotifier {
     // fired half of them (reading it at once would return the same rows). Until then a reload
     // reads only the next few seconds, for runs written elsewhere that fall due in them: at a
     // million schedules, reading the held 10,000 ids every second was a tenth of a core of Postgres.
-    const refill = !this.windowFull || this.heap.size < this.options.reloadLimit / 2;
+    const refill = !this.windowFull || this.halfFired;
     const aheadMs = refill ? this.options.windowMs : FULL_WINDOW_LOOK_AHEAD_INTERVALS * this.options.reloadIntervalMs;
     const until = new Date(this.deps.clock.now().getTime() + aheadMs);
     // Most of the window is already held: read its ids, and the rest of a run (with its task)
@@ -253,6 +253,11 @@ export class Scheduler implements DueNotifier {
     }
     if (refill) this.windowFull = ids.length === this.options.reloadLimit;
     this.arm();
+  }
+
+  /** The heap holds less than half a full read: time to read the rest of a full window. */
+  private get halfFired(): boolean {
+    return this.heap.size < this.options.reloadLimit / 2;
   }
 
   private held(run: DueRun): HeldRun {
@@ -277,7 +282,7 @@ export class Scheduler implements DueNotifier {
     const batch: HeldRun[] = [];
     while (this.heap.size > 0 && this.heap.peek()!.fireAt <= now) batch.push(this.heap.pop()!);
     if (batch.length > 0) this.track(this.fire(batch));
-    if (this.windowFull && this.heap.size < this.options.reloadLimit / 2) this.requestReload();
+    if (this.windowFull && this.halfFired) this.requestReload();
     this.arm();
   }
 
