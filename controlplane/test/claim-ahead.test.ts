@@ -1,11 +1,12 @@
 // Runs whose fate is decided ahead are fired a little early so a waiting poll records its claim ahead;
-// the work is still handed out at the due instant, never before, and starts at exactly that time.
+// the attempt starts at exactly the due time. The work is handed out at the due instant, never
+// before, except to a worker that says it waits for the start time itself (the SDK's worker).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
-import { RunState, schedules } from "@taskplane/sdk";
-import { startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
+import { RunState, schedules, Worker } from "@taskplane/sdk";
+import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
 
@@ -32,6 +33,35 @@ describe("claim ahead", () => {
     expect(ms(run.startTime)).toBe(at.getTime());
     expect(ms(run.fireTime)).toBe(at.getTime());
     expect(new Set(assignments.map((a) => a.taskId))).toEqual(new Set(created.map((t) => t.id)));
+  });
+
+  it("answers a worker that waits for the start time as soon as the claim is written", async () => {
+    const waiting = raw.pollTasks({ workerId: "ahead", taskTypes: ["ahead.told"], maxTasks: 50, wait: { seconds: 10n }, waitsForStartTime: true });
+    const at = new Date(Date.now() + 3_000);
+    await tp.client.createTasks(Array.from({ length: 20 }, () => ({ type: "ahead.told", schedule: schedules.at(at) })));
+    const { assignments, serverTime } = await waiting;
+    expect(Date.now()).toBeLessThan(at.getTime());
+    expect(assignments).toHaveLength(20);
+    expect(new Set(assignments.map((a) => ms(a.startTime)))).toEqual(new Set([at.getTime()]));
+    expect(ms(serverTime)).toBeLessThan(at.getTime());
+    expect(ms((await tp.client.getRun(assignments[0]!.runId)).startTime)).toBe(at.getTime());
+  });
+
+  it("has the SDK's worker start a run it was handed ahead at its due time, not on receipt", async () => {
+    const started: { at: number; due: number }[] = [];
+    const worker = Worker.create({
+      address: tp.address,
+      concurrency: 20,
+      handleSignals: false,
+      handlers: { "ahead.sdk": (_p, ctx) => void started.push({ at: Date.now(), due: ctx.scheduledTime.getTime() }) },
+    });
+    const running = worker.run();
+    const at = new Date(Date.now() + 2_000);
+    await tp.client.createTasks(Array.from({ length: 10 }, () => ({ type: "ahead.sdk", schedule: schedules.at(at) })));
+    await eventually(async () => started.length, (n) => n === 10);
+    await worker.shutdown();
+    await running;
+    expect(started.every((s) => s.due === at.getTime() && s.at >= s.due)).toBe(true);
   });
 
   /** Polls GetRun until the run leaves SCHEDULED; returns when that was first seen. */

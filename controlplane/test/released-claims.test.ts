@@ -41,7 +41,7 @@ describe("claims for a poll that went away", () => {
     });
     const { queue, dispatcher } = dispatcherOn(slowClaims);
     queue.push([{ id: queued.id, namespace: "default", queue: "lonely", taskType: "orphan", priority: "NORMAL", dueTime: new Date() }]);
-    const request = { workerId: "gone", namespace: "default", queue: "lonely", taskTypes: ["orphan"], maxTasks: 1, waitMs: 1_000 };
+    const request = { workerId: "gone", namespace: "default", queue: "lonely", taskTypes: ["orphan"], maxTasks: 1, waitMs: 1_000, waitsForStartTime: false };
 
     expect(await dispatcher.poll(request, poll.signal, (a) => a)).toEqual([]);
     const released = await tp.client.getRun(queued.id);
@@ -59,7 +59,7 @@ describe("claims for a poll that went away", () => {
     const { queue, dispatcher } = dispatcherOn(store);
     queue.push([{ id: firstRun!.id, namespace: "default", queue: "early", taskType: "ahead", priority: "NORMAL", dueTime }]);
     const poll = new AbortController();
-    const request = { workerId: "gone-early", namespace: "default", queue: "early", taskTypes: ["ahead"], maxTasks: 1, waitMs: 5_000 };
+    const request = { workerId: "gone-early", namespace: "default", queue: "early", taskTypes: ["ahead"], maxTasks: 1, waitMs: 5_000, waitsForStartTime: false };
     const answer = dispatcher.poll(request, poll.signal, (a) => a);
     // The claim is recorded ahead (RUNNING, starting at the due instant); then the worker goes away.
     await eventually(() => tp.client.getRun(firstRun!.id), (r) => r.state === RunState.RUNNING);

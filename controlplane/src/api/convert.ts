@@ -232,6 +232,7 @@ export function assignmentToProto(a: d.Assignment): MessageInitShape<typeof Assi
     heartbeatTimeout: msDuration(a.heartbeatTimeoutMs),
     heartbeatDetails: a.heartbeatDetails,
     traceparent: a.traceparent ?? "",
+    startTime: pbTs(a.startTime),
   };
 }
 

@@ -24,9 +24,11 @@ export function workerService(dispatcher: Dispatcher, presence: WorkerPresence, 
           ...worker,
           maxTasks: req.maxTasks || 1,
           waitMs: durationMs(req.wait) || DEFAULT_POLL_WAIT_MS,
+          waitsForStartTime: req.waitsForStartTime,
         },
         ctx.signal,
-        (claimed) => create(PollTasksResponseSchema, { assignments: claimed.map(assignmentToProto) }),
+        (claimed, answeredAt) =>
+          create(PollTasksResponseSchema, { assignments: claimed.map(assignmentToProto), serverTime: timestampFromDate(answeredAt) }),
       );
     },
     async shutdownWorker(req) {

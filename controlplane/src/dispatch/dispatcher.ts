@@ -19,7 +19,12 @@ export interface PollRequest {
   taskTypes: readonly string[];
   maxTasks: number;
   waitMs: number;
+  /** The worker runs each assignment at its start time: runs claimed ahead are answered at once, not at their due instant. */
+  waitsForStartTime: boolean;
 }
+
+/** Encodes a poll's answer for the transport; `answeredAt` is when it leaves the server. */
+export type EncodeAnswer<T> = (assignments: Assignment[], answeredAt: Date) => T;
 
 export class Dispatcher {
   private readonly stopping = new AbortController();
@@ -40,10 +45,10 @@ export class Dispatcher {
 
   /**
    * Holds until runs are ready or `waitMs` passes; returns their assignments (possibly none),
-   * encoded by `encode` for the transport. Encoding happens before a claim made ahead of the due
-   * instant is handed out, so the response is ready the moment the runs fall due.
+   * encoded by `encode` for the transport. A claim made ahead of the due instant is encoded at
+   * once and handed out then, or at once to a worker that waits for the start time itself.
    */
-  async poll<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
+  async poll<T>(request: PollRequest, signal: AbortSignal, encode: EncodeAnswer<T>): Promise<T> {
     if (this.stopping.signal.aborted) throw new UnavailableError("the server is shutting down; poll another replica");
     this.openPolls.enter(request.workerId, request.namespace);
     try {
@@ -53,7 +58,7 @@ export class Dispatcher {
     }
   }
 
-  private async pollOnce<T>(request: PollRequest, signal: AbortSignal, encode: (assignments: Assignment[]) => T): Promise<T> {
+  private async pollOnce<T>(request: PollRequest, signal: AbortSignal, encode: EncodeAnswer<T>): Promise<T> {
     const shutdown = this.shutdowns.watch(request.workerId, request.namespace);
     const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal, shutdown.signal]);
     const stopWait = this.metrics.pollWait.startTimer();
@@ -61,7 +66,7 @@ export class Dispatcher {
     const runs = await this.queue
       .take({ namespace: request.namespace, queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until)
       .finally(() => (this.metrics.pollsWaiting.dec(), stopWait(), shutdown.done()));
-    if (runs.length === 0) return encode([]);
+    if (runs.length === 0) return encode([], this.clock.now());
     try {
       // A poll's runs all fall due at one instant (now, or a little ahead for runs fired early):
       // the attempts start then, and are handed out then, never before.
@@ -80,8 +85,9 @@ export class Dispatcher {
         if (debug) this.logger.debug({ ...runFields(a), workerId: request.workerId, startTime: new Date(startAt) }, "attempt started");
         recordRunStep("run.dispatch", a.traceparent, { "taskplane.run_id": a.runId, "taskplane.attempt": a.attempt, "taskplane.worker_id": request.workerId });
       }
-      const response = encode(claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!));
-      const early = startAt - this.clock.now().getTime();
+      const now = this.clock.now().getTime();
+      const early = request.waitsForStartTime ? 0 : startAt - now;
+      const response = encode(claimed.sort((a, b) => position.get(a.runId)! - position.get(b.runId)!), new Date(now + Math.max(0, early)));
       if (early > 0) await new Promise((r) => setTimeout(r, early));
       // Or it went away while a claim made ahead waited for its due instant.
       if (signal.aborted) return await this.handBack(runs, claimed, request.workerId, encode);
@@ -99,10 +105,10 @@ export class Dispatcher {
   }
 
   /** Releases the claims of a poll that went away and puts its runs back in front of the queue. */
-  private async handBack<T>(runs: DispatchRun[], claimed: Assignment[], workerId: string, encode: (assignments: Assignment[]) => T): Promise<T> {
+  private async handBack<T>(runs: DispatchRun[], claimed: Assignment[], workerId: string, encode: EncodeAnswer<T>): Promise<T> {
     await this.store.releaseClaims(claimed.map((a) => ({ runId: a.runId, attempt: a.attempt })), workerId);
     this.queue.putBack(runs);
-    return encode([]);
+    return encode([], this.clock.now());
   }
 
   /** Stops accepting polls and releases the ones waiting. */

@@ -167,6 +167,8 @@ export interface Assignment {
   labels: Record<string, string>;
   scheduledTime: Date;
   maxAttempts: number;
+  /** When the attempt starts: the claim, or the due instant of a run claimed ahead. */
+  startTime: Date;
   deadline: Date;
   heartbeatTimeoutMs: number;
   heartbeatDetails?: Uint8Array;

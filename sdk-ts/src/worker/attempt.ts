@@ -25,7 +25,8 @@ export interface AttemptDeps {
   codec?: PayloadCodec;
 }
 
-export async function runAttempt(received: Assignment, handler: Handler | undefined, deps: AttemptDeps): Promise<void> {
+/** Runs an assignment; one handed out ahead of its start time is made ready, then started when `startGate` resolves. */
+export async function runAttempt(received: Assignment, handler: Handler | undefined, deps: AttemptDeps, startGate?: Promise<void>): Promise<void> {
   let assignment = received;
   if (deps.codec && received.payload) {
     try {
@@ -42,9 +43,10 @@ export async function runAttempt(received: Assignment, handler: Handler | undefi
   const logs = new LogBuffer(assignment, deps.client);
   const deadline = assignment.deadline ? Number(assignment.deadline.seconds) * 1000 + assignment.deadline.nanos / 1e6 : Infinity;
   const watch = (now: number) => (now >= deadline ? abort.abort(new DeadlineExceededError()) : beats.tick(now));
-  deps.ticker.add(watch);
   const ctx = new TaskContext(assignment, abort.signal, { heartbeat: (d) => beats.beat(d), log: (m) => logs.add(m) });
   try {
+    if (startGate) await startGate;
+    deps.ticker.add(watch);
     const result = await inExecuteSpan(assignment, () => execute(handler, ctx, abort.signal));
     await logs.flush();
     if (abort.signal.reason instanceof AttemptLostError) return;

@@ -9,6 +9,7 @@ import { WorkerShutdownError } from "../errors.js";
 import { runAttempt, type AttemptDeps, type Handler } from "./attempt.js";
 import { AttemptTicker } from "./attempt-ticker.js";
 import { ResultReporter } from "./result-reporter.js";
+import { localStart, ServerClock, startGate } from "./start-times.js";
 
 export type WorkerState = "RUNNING" | "DRAINING" | "STOPPED";
 
@@ -59,6 +60,7 @@ export class Worker {
   private readonly polling = new AbortController();
   private readonly attempts = new Set<AbortController>();
   private readonly ticker = new AttemptTicker();
+  private readonly serverClock = new ServerClock();
   private readonly attemptDeps: AttemptDeps;
   private slotFreed?: () => void;
   /** The poll call under way, if any: settled (never rejects) when it returns. */
@@ -84,7 +86,8 @@ export class Worker {
   }
 
   /**
-   * What this worker has done since it started, for your metrics: attempts running now, results
+   * What this worker has done since it started, for your metrics: attempts running now (with
+   * those handed out ahead, waiting the last moments to their start time), results
    * reported (succeeded, failed, refused by the server as stale), results not yet answered, and
    * polls that failed.
    * @example
@@ -175,13 +178,17 @@ export class Worker {
             taskTypes: Object.keys(this.options.handlers),
             maxTasks: concurrency - this.running.size,
             wait: duration(waitMs),
+            waitsForStartTime: true,
           },
           { signal: this.polling.signal, timeoutMs: waitMs + 10_000 },
         );
         this.pollInFlight = call.catch(() => undefined);
-        const { assignments } = await call.finally(() => (this.pollInFlight = undefined));
+        const { assignments, serverTime } = await call.finally(() => (this.pollInFlight = undefined));
         failures = 0;
-        for (const a of assignments) this.start(runAttempt(a, this.options.handlers[a.taskType], this.attemptDeps));
+        const offset = serverTime && this.serverClock.observe(serverTime);
+        for (const a of assignments) {
+          this.start(runAttempt(a, this.options.handlers[a.taskType], this.attemptDeps, startGate(localStart(a.startTime, offset))));
+        }
       } catch (e) {
         if (this.state !== "RUNNING") break;
         failures++;

@@ -66,6 +66,7 @@ export async function claimRuns(db: Queryable, runIds: string[], workerId: strin
     labels: r.labels,
     scheduledTime: r.scheduled_time,
     maxAttempts: r.max_attempts,
+    startTime: now,
     deadline: r.deadline_at,
     heartbeatTimeoutMs: Number(r.heartbeat_ms),
     heartbeatDetails: r.heartbeat_details ? new Uint8Array(r.heartbeat_details) : undefined,
