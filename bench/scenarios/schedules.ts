@@ -280,7 +280,8 @@ function procStat(pid: number | string): string[] | undefined {
 /** The control plane's V8 heap in use, from its Prometheus metrics, in MB. */
 async function readHeapUsedMb(address: string): Promise<number | undefined> {
   try {
-    const metrics = await (await fetch(`${address}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+    // By name: a full scrape would read the cluster gauges from Postgres, a load of its own at a million schedules.
+    const metrics = await (await fetch(`${address}/metrics?name=taskplane_nodejs_heap_size_used_bytes`, { signal: AbortSignal.timeout(2_000) })).text();
     const used = metrics.match(/^taskplane_nodejs_heap_size_used_bytes (\S+)$/m)?.[1];
     return used === undefined ? undefined : Number(used) / MB;
   } catch {

@@ -118,11 +118,14 @@ function routeByProtocol(socket: net.Socket, h2: http2.Http2Server, h1: http.Ser
 
 type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
-/** GET /metrics answers Prometheus on the API port; everything else goes to the RPC handler. */
+/**
+ * GET /metrics answers Prometheus on the API port (`?name=` once or more: only those metrics);
+ * everything else goes to the RPC handler.
+ */
 function withMetricsEndpoint(rpc: Handler, metrics: Metrics): Handler {
   return (req, res) => {
-    if (req.method !== "GET" || req.url !== "/metrics") return rpc(req, res);
-    void metrics.render().then(
+    if (req.method !== "GET" || !(req.url === "/metrics" || req.url?.startsWith("/metrics?"))) return rpc(req, res);
+    void metrics.render(new URL(req.url, "http://localhost").searchParams.getAll("name")).then(
       ({ contentType, body }) => (res as http.ServerResponse).writeHead(200, { "content-type": contentType }).end(body),
       () => (res as http.ServerResponse).writeHead(500).end(),
     );

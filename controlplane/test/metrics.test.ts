@@ -59,6 +59,13 @@ describe("metrics", () => {
     expect(sample(text, "taskplane_process_cpu_seconds_total")).toBeGreaterThan(0);
   });
 
+  it("answers only the metrics named, leaving out names it does not know", async () => {
+    const res = await fetch(`${tp.address}/metrics?name=taskplane_leader&name=taskplane_nodejs_heap_size_used_bytes&name=no_such_metric`);
+    expect(res.status).toBe(200);
+    const names = new Set((await res.text()).split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+    expect(names).toEqual(new Set(["taskplane_leader", "taskplane_nodejs_heap_size_used_bytes"]));
+  });
+
   it("leaves the RPC paths alone", async () => {
     const res = await fetch(`${tp.address}/taskplane.v1.TaskService/ListTasks`, {
       method: "POST",

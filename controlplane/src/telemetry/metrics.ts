@@ -76,7 +76,14 @@ export class Metrics {
   }
 
   /** The Prometheus exposition text. */
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  /**
+   * The Prometheus text of every metric, or of those named (unknown names are left out): a
+   * client after one metric then does not make the replica read the cluster gauges from Postgres.
+   */
+  async render(names: string[] = []): Promise<{ contentType: string; body: string }> {
+    if (names.length === 0) return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const known = names.filter((name) => this.registry.getSingleMetric(name));
+    const parts = await Promise.all(known.map((name) => this.registry.getSingleMetricAsString(name)));
+    return { contentType: this.registry.contentType, body: parts.map((p) => `${p}\n`).join("") };
   }
 }
