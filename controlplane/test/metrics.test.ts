@@ -60,10 +60,18 @@ describe("metrics", () => {
   });
 
   it("answers only the metrics named, leaving out names it does not know", async () => {
-    const res = await fetch(`${tp.address}/metrics?name=taskplane_leader&name=taskplane_nodejs_heap_size_used_bytes&name=no_such_metric`);
-    expect(res.status).toBe(200);
-    const names = new Set((await res.text()).split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
-    expect(names).toEqual(new Set(["taskplane_leader", "taskplane_nodejs_heap_size_used_bytes"]));
+    const only = async (...names: string[]) => {
+      const res = await fetch(`${tp.address}/metrics?${names.map((n) => `name=${n}`).join("&")}`);
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    const text = await only("taskplane_leader", "taskplane_nodejs_heap_size_used_bytes", "taskplane_start_lateness_seconds", "no_such_metric");
+    const names = new Set(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+    expect(names).toEqual(
+      new Set(["taskplane_leader", "taskplane_nodejs_heap_size_used_bytes", ...["bucket", "sum", "count"].map((s) => `taskplane_start_lateness_seconds_${s}`)]),
+    );
+    expect(sample(text, "taskplane_nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
+    expect(sample(await only("taskplane_workers_active"), "taskplane_workers_active")).toBeGreaterThanOrEqual(0);
   });
 
   it("leaves the RPC paths alone", async () => {

@@ -15,6 +15,9 @@ const STATS_TTL_MS = 5_000;
 export class Metrics {
   readonly registry = new Registry();
   private readonly with = { registers: [this.registry] };
+  /** The gauges read from Postgres, kept apart so a scrape of other metrics does not read them. */
+  private readonly clusterRegistry = new Registry();
+  private readonly cluster = { registers: [this.clusterRegistry] };
 
   readonly apiRequests = new Counter({ name: "taskplane_api_requests_total", help: "API calls by method and status code", labelNames: ["method", "code"], ...this.with });
   readonly apiDuration = new Histogram({ name: "taskplane_api_request_duration_seconds", help: "API call duration (a long poll counts its wait)", labelNames: ["method"], ...this.with });
@@ -49,7 +52,7 @@ export class Metrics {
       name: "taskplane_runs",
       help: "Unfinished runs by state (cluster-wide)",
       labelNames: ["state"],
-      ...this.with,
+      ...this.cluster,
       async collect() {
         for (const state of UNFINISHED_STATES) this.set({ state }, 0);
         for (const { state, count } of (await cached()).runsByState) this.set({ state }, count);
@@ -59,7 +62,7 @@ export class Metrics {
       name: "taskplane_queue_depth",
       help: "QUEUED runs by queue and priority (cluster-wide)",
       labelNames: ["queue", "priority"],
-      ...this.with,
+      ...this.cluster,
       async collect() {
         this.reset();
         for (const { queue, priority, count } of (await cached()).queueDepth) this.set({ queue, priority }, count);
@@ -68,22 +71,30 @@ export class Metrics {
     new Gauge({
       name: "taskplane_workers_active",
       help: "Workers with a running attempt (cluster-wide)",
-      ...this.with,
+      ...this.cluster,
       async collect() {
         this.set((await cached()).activeWorkers);
       },
     });
   }
 
-  /** The Prometheus exposition text. */
   /**
-   * The Prometheus text of every metric, or of those named (unknown names are left out): a
-   * client after one metric then does not make the replica read the cluster gauges from Postgres.
+   * The Prometheus text of every metric, or of the families named (unknown names are left out).
+   * The cluster gauges are read from Postgres only when the scrape wants them.
    */
   async render(names: string[] = []): Promise<{ contentType: string; body: string }> {
-    if (names.length === 0) return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-    const known = names.filter((name) => this.registry.getSingleMetric(name));
-    const parts = await Promise.all(known.map((name) => this.registry.getSingleMetricAsString(name)));
-    return { contentType: this.registry.contentType, body: parts.map((p) => `${p}\n`).join("") };
+    const wanted = new Set(names);
+    const withCluster = wanted.size === 0 || names.some((name) => this.clusterRegistry.getSingleMetric(name));
+    const texts = await Promise.all([this.registry, ...(withCluster ? [this.clusterRegistry] : [])].map((r) => r.metrics()));
+    const body = texts.join("");
+    return { contentType: this.registry.contentType, body: wanted.size === 0 ? body : onlyFamilies(body, wanted) };
   }
+}
+
+/** The families of Prometheus text with these names: each starts at its "# HELP <name>" line. */
+function onlyFamilies(text: string, names: Set<string>): string {
+  return text
+    .split(/^(?=# HELP )/m)
+    .filter((family) => names.has(family.slice("# HELP ".length).split(" ", 1)[0]!))
+    .join("");
 }
