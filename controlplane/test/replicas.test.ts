@@ -60,9 +60,8 @@ describe("replicas with etcd leadership", () => {
     const store = await PgStore.open({ url: tp.databaseUrl });
     try {
       const plan: FirePlan = { queue: [], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] };
-      const fence = (token: bigint) => ({ token, termEnded: new AbortController().signal });
-      await store.applyFirePlan(plan, new Date(), fence(7n));
-      const refused = await store.applyFirePlan(plan, new Date(), fence(3n)).catch((e) => e);
+      await store.applyFirePlan(plan, new Date(), 7n);
+      const refused = await store.applyFirePlan(plan, new Date(), 3n).catch((e) => e);
       expect(refused).toBeInstanceOf(FencedWriteError);
       expect((refused as FencedWriteError).current).toBe(7n);
     } finally {

@@ -9,7 +9,7 @@ import type { RunQueue } from "../dispatch/run-queue.js";
 import type { Clock } from "../domain/clock.js";
 import type { DueNotifier } from "../domain/due-notifier.js";
 import { decideAfterFailure } from "../domain/failure-decision.js";
-import { FencedWriteError, TermEndedError, type DueRun, type Fence, type FirePlan, type Store } from "../store/store.js";
+import { FencedWriteError, type DueRun, type FirePlan, type Store } from "../store/store.js";
 import { decidedAhead, emptyPlan, needsOverlapCheck, planFires, readAhead } from "./fire-plan.js";
 import { firstFireTime, nextFireTime } from "./fire-times.js";
 import { newRun } from "../domain/new-run.js";
@@ -164,9 +164,9 @@ export class Scheduler implements DueNotifier {
     return this.term !== undefined && !this.term.signal.aborted;
   }
 
-  /** The current term's fencing token, and its end; every scheduler write carries them. */
-  private get fence(): Fence {
-    return { token: this.term!.token, termEnded: this.term!.signal };
+  /** The current term's fencing token; every scheduler write carries it. */
+  private get fence(): bigint {
+    return this.term!.token;
   }
 
   private loop(intervalMs: number, tick: () => unknown): void {
@@ -333,7 +333,7 @@ export class Scheduler implements DueNotifier {
       this.runsDue(plan.next.map((r) => r.dueTime ?? r.scheduledTime));
     } catch (e) {
       if (e instanceof FencedWriteError) this.stepDown(e);
-      else if (!(e instanceof TermEndedError)) this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
+      else this.deps.logger.error({ err: e, runs: batch.length }, "firing runs failed; they will be reloaded");
     } finally {
       // Runs fired, failed, or no longer due (finished, cancelled) may be read again.
       for (const run of batch) if (!heldBack.has(run.id)) this.tracked.delete(run.id);
@@ -374,7 +374,7 @@ export class Scheduler implements DueNotifier {
       }
     } catch (e) {
       if (e instanceof FencedWriteError) this.stepDown(e);
-      else if (!(e instanceof TermEndedError)) this.deps.logger.error({ err: e }, "timeout sweep failed");
+      else this.deps.logger.error({ err: e }, "timeout sweep failed");
     }
   }
 }

@@ -261,21 +261,6 @@ export class FencedWriteError extends Error {
   }
 }
 
-/** What scheduler writes carry: the leader's fencing token, and the end of its term. */
-export interface Fence {
-  token: bigint;
-  /** Aborted when the term ends: a write still waiting its turn then is not made (TermEndedError). */
-  termEnded: AbortSignal;
-}
-
-/** A scheduler write not made because the term it was for ended while it waited its turn. */
-export class TermEndedError extends Error {
-  constructor() {
-    super("the scheduler's term ended before this write's turn");
-    this.name = "TermEndedError";
-  }
-}
-
 export interface Store {
   // Tasks
   createTasks(items: { task: Task; firstRun?: NewRun }[]): Promise<{ task: Task; firstRun?: Run; existing: boolean }[]>;
@@ -320,14 +305,14 @@ export interface Store {
   queuedRuns(limit: number, firedBefore?: Date): Promise<DispatchRun[]>;
   tasksWithActiveRuns(taskIds: string[], exceptRunIds: string[]): Promise<Set<string>>;
   /** Applies a fire plan under the leader's fencing token (FencedWriteError when stale). */
-  applyFirePlan(plan: FirePlan, now: Date, fence: Fence): Promise<DispatchRun[]>;
+  applyFirePlan(plan: FirePlan, now: Date, fence: bigint): Promise<DispatchRun[]>;
   /**
    * Active recurring tasks whose latest scheduled run is no longer pending although their next
    * fire time is at or before `dueBy` (a fire handed out whose next run was never written), with
    * that run's scheduled time.
    */
   recurringTasksWithoutNextRun(dueBy: Date, limit: number): Promise<{ task: Task; lastScheduledTime?: Date }[]>;
-  timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: Fence): Promise<number>;
+  timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint): Promise<number>;
 
   // Workers
   /** Starts, at `startTime`, the next attempt of each pending run due by then; runs no longer pending are left out. */

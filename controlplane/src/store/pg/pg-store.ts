@@ -10,7 +10,6 @@ import type {
   DecideAfterFailure,
   DeliveryFilter,
   DeliveryResult,
-  Fence,
   FirePlan,
   HeartbeatOutcome,
   NewRun,
@@ -19,7 +18,6 @@ import type {
   TaskFilter,
   WorkerSighting,
 } from "../store.js";
-import { TermEndedError } from "../store.js";
 import { createPool, inTransaction } from "./db.js";
 import * as audit from "./audit-queries.js";
 import * as cluster from "./cluster-queries.js";
@@ -154,7 +152,7 @@ export class PgStore implements Store {
     return runs.selectTasksWithActiveRuns(this.pool, taskIds, exceptRunIds);
   }
 
-  async applyFirePlan(plan: FirePlan, now: Date, fence: Fence) {
+  async applyFirePlan(plan: FirePlan, now: Date, fence: bigint) {
     return this.inFencedTransaction(fence, async (db) => {
       await runs.cancelRunsOfTasks(
         db,
@@ -177,7 +175,7 @@ export class PgStore implements Store {
     return tasks.selectRecurringTasksWithoutNextRun(this.pool, dueBy, limit);
   }
 
-  async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: Fence) {
+  async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint) {
     return this.inFencedTransaction(fence, async (db) => {
       const expired = await workers.lockExpiredAttempts(db, now, limit);
       const failures = expired.map((row) => {
@@ -196,17 +194,15 @@ export class PgStore implements Store {
    * A scheduler write: a transaction that first raises the fence (fence-queries.ts). Its row lock
    * makes such writes take turns in Postgres anyway; taking turns here instead, the ones waiting
    * hold no pooled connection, which claims and reports need (a leader catching up at a million
-   * schedules had five of its sixteen waiting on that lock, on average). A write whose term has
-   * ended by its turn is not made: the next leader reads the window again and repairs what it finds.
+   * schedules had five of its sixteen waiting on that lock, on average).
    */
-  private inFencedTransaction<T>(fence: Fence, write: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const turn = this.fencedWrites.then(() => {
-      if (fence.termEnded.aborted) throw new TermEndedError();
-      return inTransaction(this.pool, async (db) => {
-        await raiseFence(db, fence.token, this.nodeId);
+  private inFencedTransaction<T>(fence: bigint, write: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    const turn = this.fencedWrites.then(() =>
+      inTransaction(this.pool, async (db) => {
+        await raiseFence(db, fence, this.nodeId);
         return write(db);
-      });
-    });
+      }),
+    );
     this.fencedWrites = turn.catch(() => undefined);
     return turn;
   }
