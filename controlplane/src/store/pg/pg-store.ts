@@ -38,9 +38,6 @@ export interface PgStoreOptions {
 }
 
 export class PgStore implements Store {
-  /** The scheduler write under way, if any: the next one starts when it ends. */
-  private fencedWrites: Promise<unknown> = Promise.resolve();
-
   private constructor(
     readonly pool: pg.Pool,
     private readonly nodeId: string,
@@ -153,7 +150,8 @@ export class PgStore implements Store {
   }
 
   async applyFirePlan(plan: FirePlan, now: Date, fence: bigint) {
-    return this.inFencedTransaction(fence, async (db) => {
+    return inTransaction(this.pool, async (db) => {
+      await raiseFence(db, fence, this.nodeId);
       await runs.cancelRunsOfTasks(
         db,
         plan.cancelPrevious.map((c) => c.taskId),
@@ -176,7 +174,8 @@ export class PgStore implements Store {
   }
 
   async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint) {
-    return this.inFencedTransaction(fence, async (db) => {
+    return inTransaction(this.pool, async (db) => {
+      await raiseFence(db, fence, this.nodeId);
       const expired = await workers.lockExpiredAttempts(db, now, limit);
       const failures = expired.map((row) => {
         const error = row.deadline_at <= now
@@ -188,23 +187,6 @@ export class PgStore implements Store {
       await workers.applyFailures(db, failures, now);
       return failures.length;
     });
-  }
-
-  /**
-   * A scheduler write: a transaction that first raises the fence (fence-queries.ts). Its row lock
-   * makes such writes take turns in Postgres anyway; taking turns here instead, the ones waiting
-   * hold no pooled connection, which claims and reports need (a leader catching up at a million
-   * schedules had five of its sixteen waiting on that lock, on average).
-   */
-  private inFencedTransaction<T>(fence: bigint, write: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const turn = this.fencedWrites.then(() =>
-      inTransaction(this.pool, async (db) => {
-        await raiseFence(db, fence, this.nodeId);
-        return write(db);
-      }),
-    );
-    this.fencedWrites = turn.catch(() => undefined);
-    return turn;
   }
 
   claimRuns(runIds: string[], workerId: string, now: Date) {
