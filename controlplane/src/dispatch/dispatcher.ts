@@ -69,7 +69,8 @@ export class Dispatcher {
     if (runs.length === 0) return encode([], this.clock.now());
     try {
       // A poll's runs all fall due at one instant (now, or a little ahead for runs fired early):
-      // the attempts start then, and are handed out then, never before.
+      // the attempts start then, and are handed out then, never before, unless the worker waits
+      // for the start time itself.
       const startAt = Math.max(this.clock.now().getTime(), ...runs.map((r) => r.dueTime.getTime()));
       // Runs cancelled or claimed elsewhere since they were queued are left out by the conditional claim.
       const ids = runs.map((r) => r.id);
