@@ -13,7 +13,7 @@ const NO_STATS: ClusterStats = { runsByState: [], queueDepth: [], activeWorkers:
 const STATS_TTL_MS = 5_000;
 
 export class Metrics {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
   private readonly with = { registers: [this.registry] };
   /** The gauges read from Postgres, kept apart so a scrape of other metrics does not read them. */
   private readonly clusterRegistry = new Registry();
