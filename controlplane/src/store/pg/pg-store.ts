@@ -152,6 +152,10 @@ export class PgStore implements Store {
   async applyFirePlan(plan: FirePlan, now: Date, fence: bigint) {
     return inTransaction(this.pool, async (db) => {
       await raiseFence(db, fence, this.nodeId);
+      // Tasks before runs, the order in which cancel, pause and resume lock them: a fire that
+      // locked a run first, then its task (the update, or the next run's foreign key), deadlocked
+      // with a cancel holding the task and waiting for that run, and the cancel failed (UNAVAILABLE).
+      await tasks.updateTasksAfterFire(db, plan.tasks, now);
       await runs.cancelRunsOfTasks(
         db,
         plan.cancelPrevious.map((c) => c.taskId),
@@ -163,7 +167,6 @@ export class PgStore implements Store {
       await runs.endPendingRuns(db, plan.cancel, "CANCELLED", now);
       const queued = await runs.queueRuns(db, plan.queue, now);
       const inserted = await runs.insertRuns(db, plan.next, now);
-      await tasks.updateTasksAfterFire(db, plan.tasks, now);
       const caughtUp = inserted.filter((r) => r.state === "QUEUED");
       return [...queued, ...caughtUp];
     });
