@@ -1,5 +1,5 @@
 // TaskplaneClient: a typed wrapper over TaskService for submitting, watching and steering tasks.
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import type { CallbackSchema, DeliveryState, OverlapPolicy, RunState, TaskSpecSchema, TaskState } from "@taskplane/proto/taskplane/v1/task_pb.js";
@@ -122,7 +122,7 @@ export class TaskplaneClient {
   /** The next `count` fire times of a schedule, after `after` (default now). */
   async preview(schedule: ScheduleInit, count = 10, after?: Date) {
     const { fireTimes } = await this.previewFires(schedule, count, after);
-    return fireTimes.map((t) => new Date(Number(t.seconds) * 1000 + t.nanos / 1e6));
+    return fireTimes.map((t) => new Date(timestampMs(t)));
   }
 
   /** The next fires of a schedule with their local times and DST effects, including fires DST skips. */

@@ -1,5 +1,6 @@
 // Runs one assignment: the handler with its context, background heartbeats, buffered logs,
 // the start-to-close deadline, and the result report.
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { context, propagation, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Assignment, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
@@ -41,7 +42,7 @@ export async function runAttempt(received: Assignment, handler: Handler | undefi
   deps.running.add(abort);
   const beats = new Heartbeats(assignment, deps.client, abort);
   const logs = new LogBuffer(assignment, deps.client);
-  const deadline = assignment.deadline ? Number(assignment.deadline.seconds) * 1000 + assignment.deadline.nanos / 1e6 : Infinity;
+  const deadline = assignment.deadline ? timestampMs(assignment.deadline) : Infinity;
   const watch = (now: number) => (now >= deadline ? abort.abort(new DeadlineExceededError()) : beats.tick(now));
   const ctx = new TaskContext(assignment, abort.signal, { heartbeat: (d) => beats.beat(d), log: (m) => logs.add(m) });
   try {

@@ -1,8 +1,6 @@
 // Assignments handed out ahead of their start time (runs claimed before they are due) start at
 // that time on this process's clock: read through the server's clock, and released together.
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-
-const millis = (t: Timestamp) => Number(t.seconds) * 1000 + t.nanos / 1e6;
+import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Reads server times on the local clock. The clocks are taken to agree unless an answer shows this
@@ -18,7 +16,7 @@ export class ServerClock {
 
   /** Notes an answer's server time as it arrives; returns the offset to read its times with. */
   observe(serverTime: Timestamp, receivedAt = Date.now()): number {
-    this.offsets.push(receivedAt - millis(serverTime));
+    this.offsets.push(receivedAt - timestampMs(serverTime));
     if (this.offsets.length > this.window) this.offsets.shift();
     return Math.min(0, ...this.offsets);
   }
@@ -50,5 +48,5 @@ const gates = new Map<number, Promise<void>>();
 
 /** The local time an assignment starts at, or undefined when it may start now. */
 export function localStart(startTime: Timestamp | undefined, offsetMs: number | undefined): number | undefined {
-  return startTime && offsetMs !== undefined ? millis(startTime) + offsetMs : undefined;
+  return startTime && offsetMs !== undefined ? timestampMs(startTime) + offsetMs : undefined;
 }

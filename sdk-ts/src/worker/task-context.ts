@@ -1,4 +1,5 @@
 // What a handler sees of its attempt: who it is, its payload, heartbeats, logs and cancellation.
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Assignment } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { decodePayload } from "../payload.js";
 
@@ -40,7 +41,7 @@ export class TaskContext {
   /** The time the schedule (or trigger) asked for. */
   get scheduledTime(): Date {
     const t = this.assignment.scheduledTime;
-    return t ? new Date(Number(t.seconds) * 1000 + t.nanos / 1e6) : new Date(0);
+    return t ? new Date(timestampMs(t)) : new Date(0);
   }
 
   get labels(): Record<string, string> {
