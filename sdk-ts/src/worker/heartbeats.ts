@@ -2,6 +2,7 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { Assignment, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { AttemptLostError, CancelledError } from "../errors.js";
+import type { AttemptAbort } from "./attempt-abort.js";
 
 /**
  * Background heartbeats at a third of the heartbeat timeout; explicit ones are throttled to the
@@ -16,7 +17,7 @@ export class Heartbeats {
   constructor(
     private readonly assignment: Assignment,
     private readonly client: Client<typeof WorkerService>,
-    private readonly abort: AbortController,
+    private readonly abort: AttemptAbort,
   ) {
     const timeoutMs = assignment.heartbeatTimeout
       ? Number(assignment.heartbeatTimeout.seconds) * 1000 + assignment.heartbeatTimeout.nanos / 1e6
@@ -36,7 +37,7 @@ export class Heartbeats {
   }
 
   private async send(): Promise<void> {
-    if (this.inFlight || this.abort.signal.aborted) return;
+    if (this.inFlight || this.abort.aborted) return;
     this.inFlight = true;
     try {
       const res = await this.client.heartbeat({ runId: this.assignment.runId, attempt: this.assignment.attempt, details: this.details });

@@ -2,6 +2,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Assignment } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { decodePayload } from "../payload.js";
+import type { AttemptAbort } from "./attempt-abort.js";
 
 export interface AttemptControls {
   heartbeat(details?: Uint8Array): void;
@@ -12,10 +13,14 @@ export interface AttemptControls {
 export class TaskContext {
   constructor(
     private readonly assignment: Assignment,
-    /** Aborts when the run is cancelled, the attempt is lost or times out, or the worker shuts down; `signal.reason` says which. */
-    readonly signal: AbortSignal,
+    private readonly abort: AttemptAbort,
     private readonly controls: AttemptControls,
   ) {}
+
+  /** Aborts when the run is cancelled, the attempt is lost or times out, or the worker shuts down; `signal.reason` says which. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
 
   get runId(): string {
     return this.assignment.runId;

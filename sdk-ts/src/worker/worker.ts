@@ -7,6 +7,7 @@ import { duration } from "../client/schedules.js";
 import { createTransport, type ConnectionOptions } from "../client/transport.js";
 import { WorkerShutdownError } from "../errors.js";
 import { runAttempt, type AttemptDeps, type Handler } from "./attempt.js";
+import type { AttemptAbort } from "./attempt-abort.js";
 import { AttemptTicker } from "./attempt-ticker.js";
 import { ResultReporter } from "./result-reporter.js";
 import { localStart, ServerClock, startGate } from "./start-times.js";
@@ -58,7 +59,7 @@ export class Worker {
   private readonly reporter: ResultReporter;
   private readonly running = new Set<Promise<void>>();
   private readonly polling = new AbortController();
-  private readonly attempts = new Set<AbortController>();
+  private readonly attempts = new Set<AttemptAbort>();
   private readonly ticker = new AttemptTicker();
   private readonly serverClock = new ServerClock();
   private readonly attemptDeps: AttemptDeps;
