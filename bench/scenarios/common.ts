@@ -227,6 +227,16 @@ export function warnIfUncleanExit(exit: Awaited<ReturnType<ControlPlaneProcess["
   if (exit.code !== 0) console.log(`  WARN control plane exited ${JSON.stringify(exit)} after SIGTERM, not with code 0`);
 }
 
+/** A log line's message and error first (a JSON line's stack would hide them), cut to 300 characters. */
+function logLineSummary(line: string): string {
+  try {
+    const { msg, err, level, time, pid, hostname, ...rest } = JSON.parse(line) as { msg?: string; err?: { message?: string }; [k: string]: unknown };
+    return `[${level}] ${msg}${err?.message ? `: ${err.message}` : ""} ${JSON.stringify(rest)}`.slice(0, 300);
+  } catch {
+    return line.slice(0, 300);
+  }
+}
+
 /** Prints the resource use and the control plane's own output, the clues to anything slow. */
 export function printDiagnostics(usage: Usage | undefined, cp: ControlPlaneProcess, warnings: Warnings): void {
   if (usage) {
@@ -237,6 +247,6 @@ export function printDiagnostics(usage: Usage | undefined, cp: ControlPlaneProce
     );
   }
   console.log(`  worker warnings: ${warnings.count}${warnings.samples.map((s) => `\n    ${s}`).join("")}`);
-  const shown = cp.output.lines.slice(0, 10).map((l) => `\n    ${l.slice(0, 300)}`).join("");
+  const shown = cp.output.lines.slice(0, 10).map((l) => `\n    ${logLineSummary(l)}`).join("");
   console.log(`  control plane ${cp.status()}; output lines (warn and above): ${cp.output.total}${shown}`);
 }
