@@ -1,5 +1,6 @@
 // A fire plan locks its tasks before their runs, as cancel, pause and resume do: a cancel holding
-// a task and then changing its runs never deadlocks with the task's fire.
+// a task and then changing its runs never deadlocks with the task's fire. And it leaves to a
+// poll's claim the runs the claim holds, rather than waiting for them.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schedules } from "@taskplane/sdk";
@@ -10,39 +11,56 @@ import { eventually, startTestControlPlane, type TestControlPlane } from "./harn
 describe("fire plan locks", () => {
   let tp: TestControlPlane;
   let store: PgStore;
+  /** One-time tasks due in an hour, each with its first run: created, then the control plane is stopped. */
+  let tasks: { taskId: string; runId: string }[];
+  let other: pg.Client;
   beforeAll(async () => {
     tp = await startTestControlPlane();
+    const at = schedules.at(new Date(Date.now() + 3_600_000));
+    const created = await Promise.all([0, 1, 2].map(() => tp.client.createTask({ type: "locked", queue: "nobody", schedule: at })));
+    tasks = created.map(({ task, firstRun }) => ({ taskId: task!.id, runId: firstRun!.id }));
+    await tp.stop();
+    store = await PgStore.open({ url: tp.databaseUrl });
+    other = new pg.Client({ connectionString: tp.databaseUrl });
+    await other.connect();
   });
   afterAll(async () => {
+    await other?.end();
     await store?.close();
     await tp.stop();
   });
 
   it("take a task before its runs, so a cancel in between does not deadlock with the fire", async () => {
-    const { task, firstRun } = await tp.client.createTask({ type: "locked", queue: "nobody", schedule: schedules.at(new Date(Date.now() + 3_600_000)) });
-    await tp.stop();
-    store = await PgStore.open({ url: tp.databaseUrl });
-    const cancel = new pg.Client({ connectionString: tp.databaseUrl });
-    await cancel.connect();
-    try {
-      // A cancel's first step: the task, locked.
-      await cancel.query("BEGIN");
-      await cancel.query("SELECT id FROM tasks WHERE id = $1 FOR UPDATE", [task!.id]);
-      const plan: FirePlan = { queue: [firstRun!.id], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [{ taskId: task!.id, completed: true }] };
-      const fire = store.applyFirePlan(plan, new Date(), 1n).then(
-        (queued) => queued.map((r) => r.id),
-        (e: Error) => e.message,
-      );
-      await eventually(
-        async () => (await cancel.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n,
-        (n) => n === 1,
-      );
-      // Its second: the task's pending runs. The fire waits for the task and holds none of them.
-      await cancel.query("UPDATE runs SET state = 'CANCELLED', end_time = now() WHERE task_id = $1 AND state = 'SCHEDULED'", [task!.id]);
-      await cancel.query("COMMIT");
-      expect(await fire).toEqual([]);
-    } finally {
-      await cancel.end();
-    }
+    const { taskId, runId } = tasks[0]!;
+    // A cancel's first step: the task, locked.
+    await other.query("BEGIN");
+    await other.query("SELECT id FROM tasks WHERE id = $1 FOR UPDATE", [taskId]);
+    const plan: FirePlan = { queue: [runId], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [{ taskId, completed: true }] };
+    const fire = store.applyFirePlan(plan, new Date(), 1n).then(
+      (queued) => queued.map((r) => r.id),
+      (e: Error) => e.message,
+    );
+    await eventually(
+      async () => (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n,
+      (n) => n === 1,
+    );
+    // Its second: the task's pending runs. The fire waits for the task and holds none of them.
+    await other.query("UPDATE runs SET state = 'CANCELLED', end_time = now() WHERE task_id = $1 AND state = 'SCHEDULED'", [taskId]);
+    await other.query("COMMIT");
+    expect(await fire).toEqual([]);
+  });
+
+  it("queue the runs no claim holds and leave the held one to its claim, without waiting for it", async () => {
+    const [free, held] = [tasks[1]!.runId, tasks[2]!.runId];
+    // A poll's claim, under way: the run's row taken towards RUNNING, not yet committed.
+    await other.query("BEGIN");
+    await other.query("UPDATE runs SET state = 'RUNNING', attempt = attempt + 1, worker_id = 'w', start_time = now() WHERE id = $1", [held]);
+    const plan: FirePlan = { queue: [free, held], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] };
+    const fire = store.applyFirePlan(plan, new Date(), 1n).then((queued) => queued.map((r) => r.id));
+    const first = await Promise.race([fire, new Promise((r) => setTimeout(() => r("still waiting for the claim's row"), 3_000))]);
+    await other.query("COMMIT");
+    expect(first).toEqual([free]);
+    const { rows } = await other.query<{ id: string; state: string }>("SELECT id, state FROM runs WHERE id = ANY($1::uuid[])", [plan.queue]);
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.state]))).toEqual({ [free]: "QUEUED", [held]: "RUNNING" });
   });
 });

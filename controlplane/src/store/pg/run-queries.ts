@@ -289,12 +289,18 @@ export async function selectTasksWithActiveRuns(db: Queryable, taskIds: string[]
   return new Set(rows.map((r) => r.task_id));
 }
 
-/** Marks due runs QUEUED (from SCHEDULED or RETRYING); returns those that changed. */
+/**
+ * Marks due runs QUEUED (from SCHEDULED or RETRYING); returns those that changed. A run whose row
+ * another transaction holds is left alone: it is a poll's claim, taking the run to RUNNING, as
+ * runs go to workers before their fire is written. Waiting for it would hold the fence row (every
+ * scheduler write) meanwhile, and two multi-row updates locking in their plans' orders can deadlock.
+ */
 export async function queueRuns(db: Queryable, runIds: string[], now: Date): Promise<DispatchRun[]> {
   if (runIds.length === 0) return [];
   const { rows } = await db.query<DispatchRow>(
     `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, GREATEST($2::timestamptz, due_time)), fence_token = ${FENCE_TOKEN_SQL}
-      WHERE id = ANY($1::uuid[]) AND state IN ('SCHEDULED', 'RETRYING')
+      WHERE id IN (SELECT id FROM runs WHERE id = ANY($1::uuid[]) AND state IN ('SCHEDULED', 'RETRYING') FOR UPDATE SKIP LOCKED)
+        AND state IN ('SCHEDULED', 'RETRYING')
       RETURNING ${DISPATCH_COLUMNS}`,
     [runIds, now],
   );
