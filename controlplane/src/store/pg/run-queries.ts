@@ -300,7 +300,6 @@ export async function queueRuns(db: Queryable, runIds: string[], now: Date): Pro
   const { rows } = await db.query<DispatchRow>(
     `UPDATE runs SET state = 'QUEUED', fire_time = COALESCE(fire_time, GREATEST($2::timestamptz, due_time)), fence_token = ${FENCE_TOKEN_SQL}
       WHERE id IN (SELECT id FROM runs WHERE id = ANY($1::uuid[]) AND state IN ('SCHEDULED', 'RETRYING') FOR UPDATE SKIP LOCKED)
-        AND state IN ('SCHEDULED', 'RETRYING')
       RETURNING ${DISPATCH_COLUMNS}`,
     [runIds, now],
   );
