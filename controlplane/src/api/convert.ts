@@ -1,6 +1,6 @@
 // Protobuf <-> domain conversion, and the defaults for what a request leaves unset.
 import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs as protoDurationMs, timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import * as pb from "@taskplane/proto/taskplane/v1/task_pb.js";
 import type { AssignmentSchema } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { DEFAULT_CALLBACK_EVENTS, DEFAULT_CATCH_UP, DEFAULT_DST_POLICY, DEFAULT_QUEUE, DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS } from "../domain/defaults.js";
@@ -17,10 +17,7 @@ export function enumValue(schema: DescEnum, name: string | undefined): number {
   return schema.values.find((v) => v.localName === name)?.number ?? 0;
 }
 
-export const durationMs = (d: Duration | undefined): number | undefined =>
-  d ? Number(d.seconds) * 1000 + Math.round(d.nanos / 1e6) : undefined;
-
-export const msDuration = (ms: number) => ({ seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
+export const durationMs = (d: Duration | undefined): number | undefined => (d ? protoDurationMs(d) : undefined);
 
 export const dateOf = (t: Timestamp | undefined): Date | undefined => (t ? timestampDate(t) : undefined);
 const pbTs = (t: Date | undefined) => (t ? timestampFromDate(t) : undefined);
@@ -78,7 +75,7 @@ export function scheduleToProto(s: d.Schedule): MessageInitShape<typeof pb.Sched
           },
         };
       case "interval":
-        return { case: "interval" as const, value: { every: msDuration(s.everyMs), offset: msDuration(s.offsetMs) } };
+        return { case: "interval" as const, value: { every: durationFromMs(s.everyMs), offset: durationFromMs(s.offsetMs) } };
       case "manual":
         return { case: "manual" as const, value: {} };
       case "once":
@@ -90,8 +87,8 @@ export function scheduleToProto(s: d.Schedule): MessageInitShape<typeof pb.Sched
     startTime: pbTs(s.startTime),
     endTime: pbTs(s.endTime),
     overlapPolicy: enumValue(pb.OverlapPolicySchema, s.overlap),
-    catchUp: { mode: enumValue(pb.CatchUpModeSchema, s.catchUp.mode), window: msDuration(s.catchUp.windowMs), maxRuns: s.catchUp.maxRuns },
-    jitter: s.jitterMs > 0 ? msDuration(s.jitterMs) : undefined,
+    catchUp: { mode: enumValue(pb.CatchUpModeSchema, s.catchUp.mode), window: durationFromMs(s.catchUp.windowMs), maxRuns: s.catchUp.maxRuns },
+    jitter: s.jitterMs > 0 ? durationFromMs(s.jitterMs) : undefined,
   };
 }
 
@@ -140,7 +137,7 @@ export function deliveryToProto(x: d.Delivery): MessageInitShape<typeof pb.Deliv
     state: enumValue(pb.DeliveryStateSchema, x.state),
     attempts: x.attempts.map((a) => ({
       time: pbTs(a.time),
-      latency: msDuration(a.latencyMs),
+      latency: durationFromMs(a.latencyMs),
       statusCode: a.statusCode,
       error: a.error ?? "",
       responsePrefix: a.responsePrefix ?? "",
@@ -168,13 +165,13 @@ export function taskToProto(t: d.Task): MessageInitShape<typeof pb.TaskSchema> {
       idempotencyKey: s.idempotencyKey ?? "",
       retryPolicy: {
         maxAttempts: s.retry.maxAttempts,
-        initialBackoff: msDuration(s.retry.initialBackoffMs),
+        initialBackoff: durationFromMs(s.retry.initialBackoffMs),
         backoffCoefficient: s.retry.backoffCoefficient,
-        maxBackoff: msDuration(s.retry.maxBackoffMs),
+        maxBackoff: durationFromMs(s.retry.maxBackoffMs),
         jitter: s.retry.jitter,
         nonRetryableErrorTypes: s.retry.nonRetryableErrorTypes,
       },
-      timeouts: { startToClose: msDuration(s.timeouts.startToCloseMs), heartbeat: msDuration(s.timeouts.heartbeatMs) },
+      timeouts: { startToClose: durationFromMs(s.timeouts.startToCloseMs), heartbeat: durationFromMs(s.timeouts.heartbeatMs) },
       schedule: scheduleToProto(s.schedule),
       // Secrets are write-only.
       callback: s.callback && { url: s.callback.url, events: s.callback.events.map((e) => enumValue(pb.CallbackEventSchema, e)) },
@@ -229,7 +226,7 @@ export function assignmentToProto(a: d.Assignment): MessageInitShape<typeof Assi
     scheduledTime: pbTs(a.scheduledTime),
     maxAttempts: a.maxAttempts,
     deadline: pbTs(a.deadline),
-    heartbeatTimeout: msDuration(a.heartbeatTimeoutMs),
+    heartbeatTimeout: durationFromMs(a.heartbeatTimeoutMs),
     heartbeatDetails: a.heartbeatDetails,
     traceparent: a.traceparent ?? "",
     startTime: pbTs(a.startTime),

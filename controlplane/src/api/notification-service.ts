@@ -1,13 +1,13 @@
 // NotificationService handlers: convert, call NotificationOperations, convert back.
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as pb from "@taskplane/proto/taskplane/v1/notification_service_pb.js";
 import { DEFAULT_NAMESPACE } from "../domain/model.js";
 import type * as d from "../domain/model.js";
 import type { NotificationOperations } from "../domain/notification-operations.js";
 import { scopeOf } from "./auth-interceptor.js";
-import { durationMs, enumName, enumValue, msDuration } from "./convert.js";
+import { durationMs, enumName, enumValue } from "./convert.js";
 
 const DEFAULT_LATE_AFTER_MS = 60_000;
 const DEFAULT_GROUP_WINDOW_MS = 300_000;
@@ -67,8 +67,8 @@ function ruleToProto(r: d.NotificationRule): MessageInitShape<typeof pb.Notifica
           : c.kind === "email"
             ? { case: "email", value: { to: c.to } }
             : { case: "webhook", value: { url: c.url } },
-      lateAfter: msDuration(r.lateAfterMs),
-      groupWindow: msDuration(r.groupWindowMs),
+      lateAfter: durationFromMs(r.lateAfterMs),
+      groupWindow: durationFromMs(r.groupWindowMs),
     },
     createTime: timestampFromDate(r.createTime),
     lastSentTime: r.lastSentTime && timestampFromDate(r.lastSentTime),

@@ -1,6 +1,6 @@
 // Values as people read them in tables: times in UTC ISO 8601, durations like 1h30m, enum names,
 // schedules in words, payloads as their JSON text when short.
-import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Payload, Schedule } from "@taskplane/proto/taskplane/v1/task_pb.js";
 
 export const NONE = "-";
@@ -8,13 +8,13 @@ export const NONE = "-";
 /** "2026-12-01T09:00:00Z": UTC, whole seconds unless the time has a fraction. */
 export function formatTime(ts: Timestamp | undefined): string {
   if (!ts) return NONE;
-  const iso = new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)).toISOString();
+  const iso = timestampDate(ts).toISOString();
   return iso.replace(/\.000Z$/, "Z");
 }
 
 export function formatDuration(d: Duration | undefined): string {
   if (!d) return NONE;
-  let ms = Number(d.seconds) * 1000 + Math.round(d.nanos / 1e6);
+  let ms = durationMs(d);
   if (ms === 0) return "0s";
   const parts: string[] = [];
   for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const) {

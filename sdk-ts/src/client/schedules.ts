@@ -1,6 +1,6 @@
 // Builders for the schedule kinds, so callers need not spell out the protobuf oneof.
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type {
   CatchUpPolicySchema,
   MissingTimePolicy,
@@ -28,7 +28,7 @@ export interface CronOptions extends RecurringOptions {
 }
 
 /** Milliseconds as a protobuf Duration. */
-export const duration = (ms: number) => ({ seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
+export const duration = (ms: number) => durationFromMs(ms);
 
 function recurring(kind: ScheduleInit["kind"], options: RecurringOptions): ScheduleInit {
   return {

@@ -1,5 +1,6 @@
 // Heartbeats for one attempt: extend its lease, carry progress, and learn of cancellation.
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { Assignment, WorkerService } from "@taskplane/proto/taskplane/v1/worker_service_pb.js";
 import { AttemptLostError, CancelledError } from "../errors.js";
 import type { AttemptAbort } from "./attempt-abort.js";
@@ -19,9 +20,7 @@ export class Heartbeats {
     private readonly client: Client<typeof WorkerService>,
     private readonly abort: AttemptAbort,
   ) {
-    const timeoutMs = assignment.heartbeatTimeout
-      ? Number(assignment.heartbeatTimeout.seconds) * 1000 + assignment.heartbeatTimeout.nanos / 1e6
-      : 0;
+    const timeoutMs = assignment.heartbeatTimeout ? durationMs(assignment.heartbeatTimeout) : 0;
     this.intervalMs = timeoutMs > 0 ? Math.max(50, timeoutMs / 3) : Infinity;
     this.nextAt = Date.now() + this.intervalMs;
   }
