@@ -171,9 +171,19 @@ export class Scheduler implements DueNotifier {
     return this.term!.token;
   }
 
+  /**
+   * Ticks every intervalMs while leading, never two at once: a timeout sweep waiting for the fence
+   * row behind fire plans would otherwise start again every 500 ms, each holding a pooled connection
+   * (six of them at once, on average, while a control plane created a million schedules).
+   */
   private loop(intervalMs: number, tick: () => unknown): void {
     const signal = this.term!.signal;
-    const timer = setInterval(() => this.active && tick(), intervalMs);
+    let ticking = false;
+    const timer = setInterval(() => {
+      if (!this.active || ticking) return;
+      ticking = true;
+      void Promise.resolve(tick()).finally(() => (ticking = false));
+    }, intervalMs);
     signal.addEventListener("abort", () => clearInterval(timer), { once: true });
   }
 

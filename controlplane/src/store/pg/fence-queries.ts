@@ -12,12 +12,13 @@ export async function raiseFence(db: Queryable, token: bigint, holder: string): 
        UPDATE scheduler_fence SET token = $1, holder = $2,
               since = CASE WHEN token < $1 OR holder <> $2 OR since IS NULL THEN now() ELSE since END
         WHERE token <= $1 RETURNING token)
-     SELECT token FROM raised UNION ALL SELECT token FROM scheduler_fence WHERE NOT EXISTS (SELECT 1 FROM raised)`,
+     SELECT token, set_config('taskplane.fence', $1::text, true) FROM raised
+     UNION ALL SELECT token, NULL FROM scheduler_fence WHERE NOT EXISTS (SELECT 1 FROM raised)`,
     [token.toString(), holder],
   );
+  // The token goes on what the transaction writes (FENCE_TOKEN_SQL), set in the same round trip.
   const current = BigInt(rows[0]!.token);
   if (current !== token) throw new FencedWriteError(token, current);
-  await db.query("SELECT set_config('taskplane.fence', $1, true)", [token.toString()]);
 }
 
 /** The fencing token of the scheduler transaction this runs in, or the row's own outside one. */

@@ -177,6 +177,9 @@ export class PgStore implements Store {
   }
 
   async timeOutAttempts(now: Date, limit: number, decide: DecideAfterFailure, fence: bigint) {
+    // Most sweeps find nothing: they look first, so they do not hold the fence row (a few round
+    // trips, each an event-loop turn of a busy control plane) while fire plans wait for it.
+    if (!(await workers.anyExpiredAttempt(this.pool, now))) return 0;
     return inTransaction(this.pool, async (db) => {
       await raiseFence(db, fence, this.nodeId);
       const expired = await workers.lockExpiredAttempts(db, now, limit);

@@ -152,6 +152,12 @@ export async function lockRunningAttempts(db: Queryable, reports: { runId: strin
 }
 
 /** Locks running attempts whose heartbeat lease or start-to-close deadline has passed. */
+/** Whether any running attempt's lease has expired: what the timeout sweep asks before taking the fence. */
+export async function anyExpiredAttempt(db: Queryable, now: Date): Promise<boolean> {
+  const { rows } = await db.query("SELECT 1 FROM runs WHERE state = 'RUNNING' AND lease_expires_at < $1 LIMIT 1", [now]);
+  return rows.length > 0;
+}
+
 export async function lockExpiredAttempts(db: Queryable, now: Date, limit: number): Promise<RunningRow[]> {
   const { rows } = await db.query<RunningRow>(
     `SELECT ${RUNNING_COLUMNS} FROM runs r JOIN tasks t ON t.id = r.task_id
