@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { CatchUpPolicy, Schedule } from "../domain/model.js";
 import type { DueRun, FirePlan } from "../store/store.js";
-import { decidedAhead, needsOverlapCheck, planFires, readAhead, settledAhead } from "./fire-plan.js";
+import { decidedAhead, emptyPlan, mergePlans, needsOverlapCheck, planFires, planSize, readAhead, settledAhead } from "./fire-plan.js";
 
 const MISFIRE_MS = 5_000;
 const d = (iso: string) => new Date(iso);
@@ -413,5 +413,22 @@ describe("readAhead and decidedAhead", () => {
 
   it("decides settled runs ahead whatever the busy tasks", () => {
     expect(decidedAhead(due({ state: "RETRYING" }), new Set(["task-1"]))).toBe(true);
+  });
+});
+
+describe("mergePlans", () => {
+  it("does what each plan does, and gives a task in two plans the later plan's next fire", () => {
+    const first = planFires([due()], new Set(), d("2025-01-01T12:00:00Z"), { misfireMs: MISFIRE_MS });
+    const second = planFires([due({ id: "run-2", taskId: "task-2" })], new Set(), d("2025-01-01T12:00:00Z"), { misfireMs: MISFIRE_MS });
+    const later: FirePlan = { ...emptyPlan(), skip: [{ runId: "run-3", reason: "why" }], tasks: [{ taskId: "task-1", nextFireTime: d("2025-01-01T12:02:00Z"), completed: false }] };
+    const merged = mergePlans([first, second, later]);
+    expect(merged.queue).toEqual(["run-1", "run-2"]);
+    expect(merged.next.map((r) => r.taskId)).toEqual(["task-1", "task-2"]);
+    expect(merged.skip).toEqual(later.skip);
+    expect(merged.tasks).toEqual([
+      { taskId: "task-1", nextFireTime: d("2025-01-01T12:02:00Z"), completed: false },
+      { taskId: "task-2", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false },
+    ]);
+    expect(planSize(merged)).toBe(2 + 2 + 1 + 2);
   });
 });

@@ -15,6 +15,20 @@ const MAX_MISSED_FIRES = 1_000;
 
 export const emptyPlan = (): FirePlan => ({ queue: [], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] });
 
+/** One plan doing what each of `plans` does; each is idempotent, so together they are too. */
+export function mergePlans(plans: FirePlan[]): FirePlan {
+  if (plans.length === 1) return plans[0]!;
+  const merged = emptyPlan();
+  for (const plan of plans) for (const key of Object.keys(merged) as (keyof FirePlan)[]) (merged[key] as unknown[]).push(...plan[key]);
+  // A task in two plans gets the later plan's next fire time.
+  merged.tasks = [...new Map(merged.tasks.map((t) => [t.taskId, t])).values()];
+  return merged;
+}
+
+/** How many runs and tasks a plan writes. */
+export const planSize = (plan: FirePlan): number =>
+  plan.queue.length + plan.skip.length + plan.cancel.length + plan.cancelPrevious.length + plan.next.length + plan.tasks.length;
+
 export function planFires(due: DueRun[], busyTasks: Set<string>, now: Date, options: FirePlanOptions): FirePlan {
   const plan = emptyPlan();
   for (const run of due) planOne(run, busyTasks, now, options, plan);

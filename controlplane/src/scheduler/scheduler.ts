@@ -9,8 +9,9 @@ import type { RunQueue } from "../dispatch/run-queue.js";
 import type { Clock } from "../domain/clock.js";
 import type { DueNotifier } from "../domain/due-notifier.js";
 import { decideAfterFailure } from "../domain/failure-decision.js";
-import { FencedWriteError, type DueRun, type FirePlan, type Store } from "../store/store.js";
+import { FencedWriteError, type DispatchRun, type DueRun, type FirePlan, type Store } from "../store/store.js";
 import { decidedAhead, emptyPlan, needsOverlapCheck, planFires, readAhead } from "./fire-plan.js";
+import { FirePlanWriter } from "./fire-plan-writer.js";
 import { firstFireTime, nextFireTime } from "./fire-times.js";
 import { newRun } from "../domain/new-run.js";
 import { MinHeap } from "./min-heap.js";
@@ -39,6 +40,9 @@ export interface SchedulerOptions {
   /** A run QUEUED this long is handed to dispatch again, in case its message was lost [30s]. */
   stuckQueuedMs: number;
 }
+
+/** Most runs and tasks fire plans written together in one transaction touch (see FirePlanWriter). */
+const FIRE_WRITE_MAX_RUNS = 2_000;
 
 /** While the window is full, a reload looks this many reload intervals ahead (see reload). */
 const FULL_WINDOW_LOOK_AHEAD_INTERVALS = 3;
@@ -80,7 +84,7 @@ export class Scheduler implements DueNotifier {
   private windowFull = false;
   private readonly stopped = new AbortController();
   /** The current term of leadership: its fencing token, and a signal that ends it. */
-  private term?: { token: bigint; signal: AbortSignal; held: () => boolean; end: (reason: unknown) => void };
+  private term?: { token: bigint; signal: AbortSignal; held: () => boolean; end: (reason: unknown) => void; writer: FirePlanWriter };
   private campaigning?: Promise<void>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly decide;
@@ -115,7 +119,8 @@ export class Scheduler implements DueNotifier {
   private async lead(lease: Lease): Promise<void> {
     const end = new AbortController();
     const signal = AbortSignal.any([lease.lost, end.signal, this.stopped.signal]);
-    this.term = { token: lease.token, signal, held: lease.held, end: (reason) => end.abort(reason) };
+    const writer = new FirePlanWriter((plan, now) => this.writeFirePlan(plan, now, lease.token), FIRE_WRITE_MAX_RUNS);
+    this.term = { token: lease.token, signal, held: lease.held, end: (reason) => end.abort(reason), writer };
     this.deps.logger.info({ token: lease.token.toString() }, "scheduler leading");
     this.deps.metrics.leader.set(1);
     this.deps.metrics.fenceToken.set(Number(lease.token));
@@ -328,9 +333,6 @@ export class Scheduler implements DueNotifier {
       const byId = new Map(firing.map((r) => [r.id, r]));
       const ready = plan.queue.map((id) => byId.get(id)!);
       this.deps.queue.push(ready);
-      // Runs a poll took already are being claimed: marking them QUEUED would only make the claim
-      // wait for this transaction's row locks.
-      plan.queue = this.deps.queue.waitingAmong(plan.queue);
       const queued = await this.applyUntilWritten(plan, now);
       // Catch-up fires are new rows: they can only be handed out once written.
       this.deps.queue.push(queued.filter((r) => !byId.has(r.id)));
@@ -367,13 +369,19 @@ export class Scheduler implements DueNotifier {
   private async applyUntilWritten(plan: FirePlan, now: Date) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deps.store.applyFirePlan(plan, now, this.fence);
+        return await this.term!.writer.apply(plan, now);
       } catch (e) {
         if (!this.active || e instanceof FencedWriteError) throw e;
         this.deps.logger.error({ err: e, attempt }, "writing a fire failed; retrying");
         await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** attempt)));
       }
     }
+  }
+
+  private writeFirePlan(plan: FirePlan, now: Date, fence: bigint): Promise<DispatchRun[]> {
+    // Runs a poll took already are being claimed: marking them QUEUED would only make the claim
+    // wait for this transaction's row locks. Asked as the plan is written: it may have waited.
+    return this.deps.store.applyFirePlan({ ...plan, queue: this.deps.queue.waitingAmong(plan.queue) }, now, fence);
   }
 
   private async sweep(): Promise<void> {
