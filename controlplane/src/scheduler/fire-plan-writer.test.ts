@@ -71,5 +71,4 @@ describe("FirePlanWriter", () => {
     calls[2]!.release();
     expect((await fourth).map((r) => r.id)).toEqual(["d"]);
   });
-
 });

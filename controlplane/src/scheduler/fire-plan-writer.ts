@@ -51,7 +51,10 @@ export class FirePlanWriter {
   private takeGroup(): Waiting[] {
     let runs = planSize(this.waiting[0]!.plan);
     let count = 1;
-    while (count < this.waiting.length && runs + planSize(this.waiting[count]!.plan) <= this.maxRuns) runs += planSize(this.waiting[count++]!.plan);
+    for (; count < this.waiting.length; count++) {
+      runs += planSize(this.waiting[count]!.plan);
+      if (runs > this.maxRuns) break;
+    }
     return this.waiting.splice(0, count);
   }
 
