@@ -91,6 +91,22 @@ describe("InProcessRunQueue", () => {
       expect(ids(await queue.take(all, 10, never()))).toEqual(["a"]);
     });
 
+    it("says which lanes takes start waiting in, and what each waiting take asks for", async () => {
+      const lanes: string[] = [];
+      const watched = new InProcessRunQueue({ onWaiting: (lane) => lanes.push(lane) });
+      watched.push([run("ready")]);
+      await watched.take(all, 5, never()); // served at once: it never waits
+      const controller = new AbortController();
+      const waiting = [watched.take(all, 5, never()), watched.take(all, 7, controller.signal), watched.take({ ...all, queue: "other" }, 3, never())];
+      expect(lanes).toEqual(["q", "q", "other"]);
+      expect(watched.waitingIn("q")).toEqual([5, 7]);
+      controller.abort();
+      watched.push([run("a")]);
+      expect(ids(await waiting[0]!)).toEqual(["a"]);
+      expect(watched.waitingIn("q")).toEqual([]);
+      expect(watched.waitingIn("other")).toEqual([3]);
+    });
+
     it("serves several waiters in the order they came", async () => {
       const first = queue.take(all, 2, never());
       const second = queue.take(all, 2, never());

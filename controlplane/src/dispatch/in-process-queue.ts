@@ -22,6 +22,8 @@ type Lanes = Fifo<Entry>[];
 export interface InProcessQueueOptions {
   agingMs?: number;
   now?: () => number;
+  /** Called when a take starts waiting in a lane (see laneOf) that has nothing for it. */
+  onWaiting?: (lane: string) => void;
 }
 
 const lessThan = (a: number[], b: number[]): boolean => {
@@ -36,10 +38,12 @@ export class InProcessRunQueue implements RunQueue {
   private closed = false;
   private readonly agingMs: number;
   private readonly now: () => number;
+  private readonly onWaiting: (lane: string) => void;
 
   constructor(options: InProcessQueueOptions = {}) {
     this.agingMs = options.agingMs ?? 5_000;
     this.now = options.now ?? Date.now;
+    this.onWaiting = options.onWaiting ?? (() => {});
   }
 
   push(runs: DispatchRun[]): void {
@@ -92,7 +96,13 @@ export class InProcessRunQueue implements RunQueue {
       };
       signal.addEventListener("abort", onAbort, { once: true });
       this.waiters.push(waiter);
+      this.onWaiting(laneOf(filter));
     });
+  }
+
+  /** How many runs each take waiting in a lane with nothing to take asks for. */
+  waitingIn(lane: string): number[] {
+    return this.waiters.filter((w) => laneOf(w.filter) === lane).map((w) => w.max);
   }
 
   depths(): Map<string, Record<Priority, number>> {

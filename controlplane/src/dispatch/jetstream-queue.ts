@@ -1,20 +1,22 @@
 // The cluster RunQueue: due runs travel over NATS JetStream to every replica. One work-queue
 // stream, subjects taskplane.runs.<queue>.<priority>, and one durable pull consumer per queue and
 // priority shared by all replicas (nats-server 2.9 has no multi-filter consumers). Each replica
-// consumes into a small local buffer, the in-process queue, which hands runs to its own polls with
-// the same priority order and starvation guard as single-node dispatch. Runs that fall due together
-// travel together, up to MAX_BATCH to a message, so a fire costs one acked publish per queue and
-// priority rather than one per run. A message is acked once every run in it is settled (claimed in
-// Postgres, or found no longer pending); a message with runs no local poll took in time is given
-// back for other replicas, and any of its runs already claimed are dropped on redelivery.
+// pulls only as many messages as it has polls waiting (see DemandPuller) into a small local
+// buffer, the in-process queue, which hands runs to its own polls with the same priority order and
+// starvation guard as single-node dispatch. Runs that fall due together travel together, up to
+// MAX_BATCH to a message, so a fire costs one acked publish per queue and priority rather than one
+// per run. A message is acked once every run in it is settled (claimed in Postgres, or found no
+// longer pending); a message with runs no local poll took in time is given back for other
+// replicas, and any of its runs already claimed are dropped on redelivery.
 import { recordRunStep } from "../telemetry/tracing.js";
-import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { UnavailableError } from "../domain/errors.js";
 import { PRIORITIES } from "../domain/model.js";
 import type { DispatchRun } from "../store/store.js";
+import { DemandPuller } from "./demand-puller.js";
 import { InProcessRunQueue } from "./in-process-queue.js";
 import { laneOf, type RunQueue, type TakeFilter } from "./run-queue.js";
 
@@ -29,10 +31,10 @@ const HOLD_MS = 3_000;
  * Longer than HOLD_MS plus a claim, so a live replica always settles first.
  */
 export const ACK_WAIT_MS = 6_000;
-/** Messages each consumer keeps buffered per replica. */
-const BUFFER = 16;
 /** Runs per message at most. */
 const MAX_BATCH = 500;
+/** Messages one consumer pulls at once at most, however small they have been. */
+const MAX_PULL = 64;
 
 interface Batch {
   msg: JsMsg;
@@ -49,10 +51,15 @@ export interface JetStreamQueueOptions {
 }
 
 export class JetStreamRunQueue implements RunQueue {
-  private readonly local = new InProcessRunQueue();
+  private readonly local = new InProcessRunQueue({ onWaiting: (lane) => this.pullers.get(lane)?.forEach((p) => p.wake()) });
   /** The message each buffered run came in. */
   private readonly batches = new Map<string, Batch>();
-  private readonly consuming = new Map<string, ConsumerMessages[]>();
+  /** Per lane, one puller per priority, once a poll has asked for the lane. */
+  private readonly pullers = new Map<string, DemandPuller[]>();
+  /** Per lane, the runs in the last message received: how many messages a waiting poll wants. */
+  private readonly runsPerMessage = new Map<string, number>();
+  /** Runs received in this turn of the event loop, pushed together so a poll gets the highest priority first. */
+  private arrived: DispatchRun[] = [];
   private readonly sweeper: NodeJS.Timeout;
 
   private constructor(
@@ -130,61 +137,71 @@ export class JetStreamRunQueue implements RunQueue {
   close(): void {
     clearInterval(this.sweeper);
     this.local.close();
-    for (const iterators of this.consuming.values()) for (const it of iterators) void it.close();
+    for (const pullers of this.pullers.values()) for (const p of pullers) p.stop();
     for (const batch of new Set(this.batches.values())) batch.msg.nak();
     this.batches.clear();
     void this.nc.drain().catch(() => {});
   }
 
-  /** Starts consuming a queue's priority consumers into the local buffer, once per queue. */
-  private async consume(queue: string): Promise<void> {
-    if (this.consuming.has(queue)) return;
-    this.consuming.set(queue, []);
+  /** Starts pulling a lane's priority consumers into the local buffer, once per lane. */
+  private async consume(lane: string): Promise<void> {
+    if (this.pullers.has(lane)) return;
+    this.pullers.set(lane, []);
     try {
-      await this.startConsumers(queue);
+      const consumers = await this.consumers(lane);
+      this.pullers.set(lane, consumers.map((c) => new DemandPuller(c, () => this.messagesWanted(lane), (msg) => this.receive(msg))));
     } catch (e) {
-      // NATS may be down: the next poll for this queue tries again.
-      for (const it of this.consuming.get(queue) ?? []) void it.close();
-      this.consuming.delete(queue);
+      // NATS may be down: the next poll for this lane tries again.
+      this.pullers.delete(lane);
       throw new UnavailableError("cannot reach NATS JetStream to receive due runs; poll again", { cause: e });
     }
   }
 
-  private async startConsumers(queue: string): Promise<void> {
+  /** A lane's durable consumers, highest priority first, made if missing. */
+  private async consumers(lane: string): Promise<Consumer[]> {
     const jsm = await jetstreamManager(this.nc);
+    const consumers: Consumer[] = [];
     for (const [index] of PRIORITIES.entries()) {
-      const durable = `runs_${queue}_${index}`;
+      const durable = `runs_${lane}_${index}`;
       await jsm.consumers
         .add(STREAM, {
           durable_name: durable,
-          filter_subject: `taskplane.runs.${queue}.${index}`,
+          filter_subject: `taskplane.runs.${lane}.${index}`,
           ack_policy: AckPolicy.Explicit,
           ack_wait: nanos(ACK_WAIT_MS),
           max_ack_pending: 100_000,
         })
         .catch(() => {});
-      const consumer = await this.js.consumers.get(STREAM, durable);
-      const messages = await consumer.consume({ max_messages: BUFFER });
-      this.consuming.get(queue)!.push(messages);
-      void this.drainInto(messages);
+      consumers.push(await this.js.consumers.get(STREAM, durable));
     }
+    return consumers;
   }
 
-  private async drainInto(messages: ConsumerMessages): Promise<void> {
-    for await (const msg of messages) {
-      const runs = msg.json<(DispatchRun & { dueTime: string })[]>().map((r) => ({ ...r, dueTime: new Date(r.dueTime) }));
-      const batch: Batch = { msg, pending: new Set(), at: Date.now() };
-      for (const run of runs) {
-        recordRunStep("run.receive", run.traceparent, { "taskplane.run_id": run.id, "messaging.destination.name": msg.subject });
-        // A run already buffered here from an earlier message now belongs to this one.
-        const earlier = this.batches.get(run.id);
-        if (earlier) this.settle([run.id]);
-        batch.pending.add(run.id);
-        this.batches.set(run.id, batch);
-      }
-      if (batch.pending.size === 0) msg.ack();
-      this.local.push(runs);
+  /**
+   * Messages to pull for a lane's waiting polls: one each while messages are large (a burst, up to
+   * MAX_BATCH runs each, goes to as many polls as it fills), more while they have been small.
+   */
+  private messagesWanted(lane: string): number {
+    const perMessage = this.runsPerMessage.get(lane) ?? MAX_BATCH;
+    const wanted = this.local.waitingIn(lane).reduce((n, max) => n + Math.ceil(max / perMessage), 0);
+    return Math.min(wanted, MAX_PULL);
+  }
+
+  private receive(msg: JsMsg): void {
+    const runs = msg.json<(DispatchRun & { dueTime: string })[]>().map((r) => ({ ...r, dueTime: new Date(r.dueTime) }));
+    if (runs[0]) this.runsPerMessage.set(laneOf(runs[0]), runs.length);
+    const batch: Batch = { msg, pending: new Set(), at: Date.now() };
+    for (const run of runs) {
+      recordRunStep("run.receive", run.traceparent, { "taskplane.run_id": run.id, "messaging.destination.name": msg.subject });
+      // A run already buffered here from an earlier message now belongs to this one.
+      const earlier = this.batches.get(run.id);
+      if (earlier) this.settle([run.id]);
+      batch.pending.add(run.id);
+      this.batches.set(run.id, batch);
     }
+    if (batch.pending.size === 0) msg.ack();
+    if (this.arrived.length === 0) setImmediate(() => this.local.push(this.arrived.splice(0)));
+    this.arrived.push(...runs);
   }
 
   /** Gives back messages whose runs no local poll took in time, so replicas whose workers want them get them. */

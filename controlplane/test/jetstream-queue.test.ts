@@ -1,0 +1,55 @@
+// Two replicas' JetStream run queues on a real nats-server: a burst of due runs goes to the
+// replicas whose polls wait for it, not to whichever replica asked for messages first.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { JetStreamRunQueue } from "../src/dispatch/jetstream-queue.js";
+import type { TakeFilter } from "../src/dispatch/run-queue.js";
+import type { DispatchRun } from "../src/store/store.js";
+import { startTestNats, type TestNats } from "./harness/nats.js";
+
+/** Shorter than the 3 s a replica holds runs no poll of its own took before giving them back. */
+const WAIT_MS = 1_500;
+
+const burst = (queue: string, n: number): DispatchRun[] =>
+  Array.from({ length: n }, () => ({ id: crypto.randomUUID(), namespace: "default", queue, taskType: "t", priority: "NORMAL", dueTime: new Date() }));
+const lane = (queue: string): TakeFilter => ({ namespace: "default", queue, taskTypes: [] });
+
+describe("JetStreamRunQueue across replicas", () => {
+  let nats: TestNats;
+  let replicas: JetStreamRunQueue[];
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    const logger = pino({ level: "silent" });
+    replicas = await Promise.all([0, 1].map(() => JetStreamRunQueue.connect({ servers: [nats.url], logger })));
+  });
+  afterAll(async () => {
+    for (const r of replicas ?? []) r.close();
+    await nats?.stop();
+  });
+
+  /** Takes as a poll does, and settles what it took (the claim is written). */
+  async function poll(replica: JetStreamRunQueue, queue: string): Promise<DispatchRun[]> {
+    const runs = await replica.take(lane(queue), 500, AbortSignal.timeout(WAIT_MS));
+    replica.settle(runs.map((r) => r.id));
+    return runs;
+  }
+
+  it("shares a burst between the replicas whose polls wait", async () => {
+    const [a, b] = replicas as [JetStreamRunQueue, JetStreamRunQueue];
+    const taken = Promise.all([a, a, b, b].map((replica) => poll(replica, "shared")));
+    await new Promise((r) => setTimeout(r, 500)); // every poll waits, and its replica pulls for it
+    a.push(burst("shared", 2_000)); // four messages of 500
+    expect((await taken).map((runs) => runs.length)).toEqual([500, 500, 500, 500]);
+  });
+
+  it("leaves what a replica's waiting polls do not want for another replica", async () => {
+    const [a, b] = replicas as [JetStreamRunQueue, JetStreamRunQueue];
+    const first = poll(a, "busy");
+    await new Promise((r) => setTimeout(r, 500));
+    a.push(burst("busy", 1_000));
+    expect((await first).length).toBe(500);
+    // The other message is still in the stream, not held by the replica whose poll was served.
+    expect((await poll(b, "busy")).length).toBe(500);
+  });
+});
