@@ -4,14 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { JetStreamRunQueue } from "../src/dispatch/jetstream-queue.js";
 import type { TakeFilter } from "../src/dispatch/run-queue.js";
+import type { Priority } from "../src/domain/model.js";
 import type { DispatchRun } from "../src/store/store.js";
 import { startTestNats, type TestNats } from "./harness/nats.js";
 
 /** Shorter than the 3 s a replica holds runs no poll of its own took before giving them back. */
 const WAIT_MS = 1_500;
 
-const burst = (queue: string, n: number): DispatchRun[] =>
-  Array.from({ length: n }, () => ({ id: crypto.randomUUID(), namespace: "default", queue, taskType: "t", priority: "NORMAL", dueTime: new Date() }));
+const burst = (queue: string, n: number, priority: Priority = "NORMAL"): DispatchRun[] =>
+  Array.from({ length: n }, () => ({ id: crypto.randomUUID(), namespace: "default", queue, taskType: "t", priority, dueTime: new Date() }));
 const lane = (queue: string): TakeFilter => ({ namespace: "default", queue, taskTypes: [] });
 
 describe("JetStreamRunQueue across replicas", () => {
@@ -51,5 +52,18 @@ describe("JetStreamRunQueue across replicas", () => {
     expect((await first).length).toBe(500);
     // The other message is still in the stream, not held by the replica whose poll was served.
     expect((await poll(b, "busy")).length).toBe(500);
+  });
+
+  it("hands on a message that reached a replica no poll of its own waits at", async () => {
+    const [a, b] = replicas as [JetStreamRunQueue, JetStreamRunQueue];
+    // A's poll makes A pull every priority; a NORMAL run serves it, and A's other pulls stand.
+    const first = poll(a, "handed-on");
+    await new Promise((r) => setTimeout(r, 500));
+    a.push(burst("handed-on", 1));
+    expect((await first).length).toBe(1);
+    const second = poll(b, "handed-on");
+    await new Promise((r) => setTimeout(r, 500));
+    a.push(burst("handed-on", 1, "LOW")); // reaches A's standing LOW pull, ahead of B's
+    expect((await second).length).toBe(1);
   });
 });

@@ -13,6 +13,8 @@ const RETRY_MS = 250;
 export class DemandPuller {
   /** Messages asked for and not yet received. */
   private requested = 0;
+  /** When the latest pull was made, while nothing has arrived for it. */
+  unansweredSince: number | undefined;
   private wakeUp?: () => void;
   private stopped = false;
   private readonly pulls = new Set<ConsumerMessages>();
@@ -21,7 +23,8 @@ export class DemandPuller {
     private readonly consumer: Consumer,
     /** Messages the polls waiting for this consumer's lane want. */
     private readonly demand: () => number,
-    private readonly receive: (msg: JsMsg) => void,
+    /** Each message, with when the pull it answers was made. */
+    private readonly receive: (msg: JsMsg, pulledAt: number) => void,
   ) {
     void this.run();
   }
@@ -46,6 +49,7 @@ export class DemandPuller {
         continue;
       }
       this.requested += wanted;
+      this.unansweredSince = Date.now();
       const pull = await this.consumer.fetch({ max_messages: wanted, expires: PULL_EXPIRES_MS }).catch(() => undefined);
       if (!pull) {
         this.requested -= wanted;
@@ -64,7 +68,8 @@ export class DemandPuller {
       for await (const msg of pull) {
         received++;
         this.requested--;
-        this.receive(msg);
+        this.unansweredSince = undefined;
+        this.receive(msg, started);
       }
     } catch {
       // The connection dropped or the consumer went away: the next pull tries again.

@@ -27,6 +27,12 @@ const DUPLICATE_WINDOW_MS = 20_000;
 /** How long a message may sit in one replica's buffer before it is given back. */
 const HOLD_MS = 3_000;
 /**
+ * How long a message that arrived while no poll here waited for its queue (a pull left standing by
+ * a poll served from another priority) is held: a poll of this replica may come back for it, or
+ * another replica's waiting poll takes it.
+ */
+const UNWANTED_HOLD_MS = 100;
+/**
  * Unacked messages are redelivered after this: what a replica that died held comes back this late.
  * Longer than HOLD_MS plus a claim, so a live replica always settles first.
  */
@@ -35,6 +41,11 @@ export const ACK_WAIT_MS = 6_000;
 const MAX_BATCH = 500;
 /** Messages one consumer pulls at once at most, however small they have been. */
 const MAX_PULL = 64;
+/**
+ * A pull answered this soon found messages waiting; the same poll's pulls of the other priorities
+ * are given as long to answer, so the poll gets the highest priority first.
+ */
+const FRESH_PULL_MS = 5;
 
 interface Batch {
   msg: JsMsg;
@@ -149,7 +160,7 @@ export class JetStreamRunQueue implements RunQueue {
     this.pullers.set(lane, []);
     try {
       const consumers = await this.consumers(lane);
-      this.pullers.set(lane, consumers.map((c) => new DemandPuller(c, () => this.messagesWanted(lane), (msg) => this.receive(msg))));
+      this.pullers.set(lane, consumers.map((c) => new DemandPuller(c, () => this.messagesWanted(lane), (msg, pulledAt) => this.receive(msg, pulledAt))));
     } catch (e) {
       // NATS may be down: the next poll for this lane tries again.
       this.pullers.delete(lane);
@@ -187,9 +198,11 @@ export class JetStreamRunQueue implements RunQueue {
     return Math.min(wanted, MAX_PULL);
   }
 
-  private receive(msg: JsMsg): void {
+  private receive(msg: JsMsg, pulledAt: number): void {
     const runs = msg.json<(DispatchRun & { dueTime: string })[]>().map((r) => ({ ...r, dueTime: new Date(r.dueTime) }));
-    if (runs[0]) this.runsPerMessage.set(laneOf(runs[0]), runs.length);
+    if (!runs[0]) return msg.ack();
+    const lane = laneOf(runs[0]);
+    this.runsPerMessage.set(lane, runs.length);
     const batch: Batch = { msg, pending: new Set(), at: Date.now() };
     for (const run of runs) {
       recordRunStep("run.receive", run.traceparent, { "taskplane.run_id": run.id, "messaging.destination.name": msg.subject });
@@ -199,17 +212,35 @@ export class JetStreamRunQueue implements RunQueue {
       batch.pending.add(run.id);
       this.batches.set(run.id, batch);
     }
-    if (batch.pending.size === 0) msg.ack();
-    if (this.arrived.length === 0) setImmediate(() => this.local.push(this.arrived.splice(0)));
+    if (this.local.waitingIn(lane).length === 0) {
+      const ids = [...batch.pending];
+      setTimeout(() => this.giveBack(ids.filter((id) => this.batches.get(id) === batch)), UNWANTED_HOLD_MS).unref();
+    }
+    if (this.arrived.length === 0) {
+      const push = () => this.local.push(this.arrived.splice(0));
+      if (this.othersMayAnswer(pulledAt, this.pullers.get(lane))) setTimeout(push, FRESH_PULL_MS);
+      else setImmediate(push);
+    }
     this.arrived.push(...runs);
+  }
+
+  /** Whether a message answered a pull made just now, and the lane's other priorities were pulled just now too. */
+  private othersMayAnswer(pulledAt: number, pullers: DemandPuller[] | undefined): boolean {
+    const now = Date.now();
+    const fresh = (at: number | undefined) => at !== undefined && now - at < FRESH_PULL_MS;
+    return fresh(pulledAt) && (pullers ?? []).some((p) => fresh(p.unansweredSince));
   }
 
   /** Gives back messages whose runs no local poll took in time, so replicas whose workers want them get them. */
   private giveBackStale(): void {
     const before = Date.now() - HOLD_MS;
-    const stale = [...this.batches.entries()].filter(([, b]) => b.at < before).map(([id]) => id);
+    this.giveBack([...this.batches.entries()].filter(([, b]) => b.at < before).map(([id]) => id));
+  }
+
+  /** Gives back the messages of those of these runs still waiting here. */
+  private giveBack(runIds: string[]): void {
     const givenBack = new Set<Batch>();
-    for (const id of this.local.waitingAmong(stale)) {
+    for (const id of this.local.waitingAmong(runIds)) {
       const batch = this.batches.get(id)!;
       this.local.remove(id);
       this.batches.delete(id);
