@@ -66,4 +66,14 @@ describe("JetStreamRunQueue across replicas", () => {
     a.push(burst("handed-on", 1, "LOW")); // reaches A's standing LOW pull, ahead of B's
     expect((await second).length).toBe(1);
   });
+
+  it("hands on what a poll meeting a backlog of several priorities did not take", async () => {
+    const [a, b] = replicas as [JetStreamRunQueue, JetStreamRunQueue];
+    a.push([...burst("backlog", 500, "CRITICAL"), ...burst("backlog", 500, "LOW")]);
+    await new Promise((r) => setTimeout(r, 300));
+    const first = await poll(a, "backlog"); // pulls both priorities at once
+    expect(first.map((r) => r.priority)).toEqual(Array(500).fill("CRITICAL"));
+    const second = await poll(b, "backlog");
+    expect(second.map((r) => r.priority)).toEqual(Array(500).fill("LOW"));
+  });
 });

@@ -78,9 +78,7 @@ export class DemandPuller {
       // Still counted as asked for while it waits, so no pull is made meanwhile.
       if (received === 0 && Date.now() - started < PULL_EXPIRES_MS / 2) await new Promise((r) => setTimeout(r, RETRY_MS));
       this.requested -= wanted - received;
-      // After the runs received are handed to the polls they were pulled for (the queue hands them
-      // over on the next turn), so those polls no longer count as wanting.
-      setImmediate(() => this.wake());
+      this.wake();
     }
   }
 }

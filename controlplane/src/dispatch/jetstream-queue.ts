@@ -27,11 +27,13 @@ const DUPLICATE_WINDOW_MS = 20_000;
 /** How long a message may sit in one replica's buffer before it is given back. */
 const HOLD_MS = 3_000;
 /**
- * How long a message that arrived while no poll here waited for its queue (a pull left standing by
- * a poll served from another priority) is held: a poll of this replica may come back for it, or
- * another replica's waiting poll takes it.
+ * How long a message none of whose runs a poll here took when it arrived is held (it came through a
+ * pull left standing by a poll served from another priority, or for a poll of another task type):
+ * a poll of this replica may still take it; otherwise another replica's waiting poll gets it.
  */
 const UNWANTED_HOLD_MS = 100;
+/** Messages no poll here took held per queue at most: past these, polls of another task type wait rather than pull on. */
+const UNWANTED_MAX = 16;
 /**
  * Unacked messages are redelivered after this: what a replica that died held comes back this late.
  * Longer than HOLD_MS plus a claim, so a live replica always settles first.
@@ -46,6 +48,8 @@ const MAX_PULL = 64;
  * are given as long to answer, so the poll gets the highest priority first.
  */
 const FRESH_PULL_MS = 5;
+
+const subjectOf = (lane: string, priorityIndex: number) => `taskplane.runs.${lane}.${priorityIndex}`;
 
 interface Batch {
   msg: JsMsg;
@@ -62,15 +66,18 @@ export interface JetStreamQueueOptions {
 }
 
 export class JetStreamRunQueue implements RunQueue {
-  private readonly local = new InProcessRunQueue({ onWaiting: (lane) => this.pullers.get(lane)?.forEach((p) => p.wake()) });
+  private readonly local = new InProcessRunQueue({ onWaiting: (lane) => this.wakePullers(lane) });
   /** The message each buffered run came in. */
   private readonly batches = new Map<string, Batch>();
   /** Per lane, one puller per priority, once a poll has asked for the lane. */
   private readonly pullers = new Map<string, DemandPuller[]>();
-  /** Per lane, the runs in the last message received: how many messages a waiting poll wants. */
+  /** Per subject (queue and priority), the runs in the last message received: how many messages a waiting poll wants. */
   private readonly runsPerMessage = new Map<string, number>();
-  /** Runs received in this turn of the event loop, pushed together so a poll gets the highest priority first. */
-  private arrived: DispatchRun[] = [];
+  /** Messages received and not yet handed to the local queue, pushed together so a poll gets the highest priority first. */
+  private arrived: { lane: string; runs: DispatchRun[]; batch: Batch }[] = [];
+  /** Per lane, messages held that no poll here took when they arrived, until they are given back. */
+  private readonly unwanted = new Map<string, number>();
+  private closed = false;
   private readonly sweeper: NodeJS.Timeout;
 
   private constructor(
@@ -99,7 +106,7 @@ export class JetStreamRunQueue implements RunQueue {
   push(runs: DispatchRun[]): void {
     const bySubject = new Map<string, DispatchRun[]>();
     for (const run of runs) {
-      const subject = `taskplane.runs.${laneOf(run)}.${PRIORITIES.indexOf(run.priority)}`;
+      const subject = subjectOf(laneOf(run), PRIORITIES.indexOf(run.priority));
       const list = bySubject.get(subject);
       if (list) list.push(run);
       else bySubject.set(subject, [run]);
@@ -146,6 +153,7 @@ export class JetStreamRunQueue implements RunQueue {
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.sweeper);
     this.local.close();
     for (const pullers of this.pullers.values()) for (const p of pullers) p.stop();
@@ -160,7 +168,13 @@ export class JetStreamRunQueue implements RunQueue {
     this.pullers.set(lane, []);
     try {
       const consumers = await this.consumers(lane);
-      this.pullers.set(lane, consumers.map((c) => new DemandPuller(c, () => this.messagesWanted(lane), (msg, pulledAt) => this.receive(msg, pulledAt))));
+      if (this.closed) return;
+      this.pullers.set(
+        lane,
+        consumers.map(
+          (c, index) => new DemandPuller(c, () => this.messagesWanted(lane, subjectOf(lane, index)), (msg, pulledAt) => this.receive(msg, pulledAt)),
+        ),
+      );
     } catch (e) {
       // NATS may be down: the next poll for this lane tries again.
       this.pullers.delete(lane);
@@ -177,7 +191,7 @@ export class JetStreamRunQueue implements RunQueue {
       await jsm.consumers
         .add(STREAM, {
           durable_name: durable,
-          filter_subject: `taskplane.runs.${lane}.${index}`,
+          filter_subject: subjectOf(lane, index),
           ack_policy: AckPolicy.Explicit,
           ack_wait: nanos(ACK_WAIT_MS),
           max_ack_pending: 100_000,
@@ -189,20 +203,22 @@ export class JetStreamRunQueue implements RunQueue {
   }
 
   /**
-   * Messages to pull for a lane's waiting polls: one each while messages are large (a burst, up to
-   * MAX_BATCH runs each, goes to as many polls as it fills), more while they have been small.
+   * Messages to pull from one subject for a lane's waiting polls: one each while its messages are
+   * large (a burst, up to MAX_BATCH runs each, goes to as many polls as it fills), more while they
+   * have been small; less those already received and about to be handed to them.
    */
-  private messagesWanted(lane: string): number {
-    const perMessage = this.runsPerMessage.get(lane) ?? MAX_BATCH;
+  private messagesWanted(lane: string, subject: string): number {
+    const perMessage = this.runsPerMessage.get(subject) ?? MAX_BATCH;
     const wanted = this.local.waitingIn(lane).reduce((n, max) => n + Math.ceil(max / perMessage), 0);
-    return Math.min(wanted, MAX_PULL);
+    const arriving = this.arrived.reduce((n, a) => n + (a.lane === lane ? 1 : 0), 0);
+    return Math.min(wanted - arriving, MAX_PULL, UNWANTED_MAX - (this.unwanted.get(lane) ?? 0));
   }
 
   private receive(msg: JsMsg, pulledAt: number): void {
     const runs = msg.json<(DispatchRun & { dueTime: string })[]>().map((r) => ({ ...r, dueTime: new Date(r.dueTime) }));
     if (!runs[0]) return msg.ack();
     const lane = laneOf(runs[0]);
-    this.runsPerMessage.set(lane, runs.length);
+    this.runsPerMessage.set(msg.subject, runs.length);
     const batch: Batch = { msg, pending: new Set(), at: Date.now() };
     for (const run of runs) {
       recordRunStep("run.receive", run.traceparent, { "taskplane.run_id": run.id, "messaging.destination.name": msg.subject });
@@ -212,16 +228,36 @@ export class JetStreamRunQueue implements RunQueue {
       batch.pending.add(run.id);
       this.batches.set(run.id, batch);
     }
-    if (this.local.waitingIn(lane).length === 0) {
-      const ids = [...batch.pending];
-      setTimeout(() => this.giveBack(ids.filter((id) => this.batches.get(id) === batch)), UNWANTED_HOLD_MS).unref();
-    }
     if (this.arrived.length === 0) {
-      const push = () => this.local.push(this.arrived.splice(0));
-      if (this.othersMayAnswer(pulledAt, this.pullers.get(lane))) setTimeout(push, FRESH_PULL_MS);
-      else setImmediate(push);
+      if (this.othersMayAnswer(pulledAt, this.pullers.get(lane))) setTimeout(() => this.handOver(), FRESH_PULL_MS);
+      else setImmediate(() => this.handOver());
     }
-    this.arrived.push(...runs);
+    this.arrived.push({ lane, runs, batch });
+  }
+
+  /**
+   * Hands the messages received to the local queue. A message none of whose runs a poll took is
+   * given back soon unless one does; meanwhile the polls it did not serve (another task type) pull
+   * on, past up to UNWANTED_MAX such messages.
+   */
+  private handOver(): void {
+    const arrived = this.arrived.splice(0);
+    this.local.push(arrived.flatMap((a) => a.runs));
+    for (const { lane, batch } of arrived) {
+      const ids = [...batch.pending];
+      if (this.local.waitingAmong(ids).length < ids.length) continue;
+      this.unwanted.set(lane, (this.unwanted.get(lane) ?? 0) + 1);
+      setTimeout(() => {
+        this.unwanted.set(lane, this.unwanted.get(lane)! - 1);
+        this.giveBack(ids.filter((id) => this.batches.get(id) === batch));
+        this.wakePullers(lane);
+      }, UNWANTED_HOLD_MS).unref();
+    }
+    for (const lane of new Set(arrived.map((a) => a.lane))) this.wakePullers(lane);
+  }
+
+  private wakePullers(lane: string): void {
+    this.pullers.get(lane)?.forEach((p) => p.wake());
   }
 
   /** Whether a message answered a pull made just now, and the lane's other priorities were pulled just now too. */
