@@ -36,20 +36,24 @@ describe("JetStreamRunQueue across replicas", () => {
     return runs;
   }
 
+  /** Publishes runs once these polls wait and their replicas have pulled for them; returns what the polls took. */
+  async function publishWhileWaiting<T>(polls: Promise<T>, publish: () => void): Promise<T> {
+    await new Promise((r) => setTimeout(r, 500));
+    publish();
+    return polls;
+  }
+
   it("shares a burst between the replicas whose polls wait", async () => {
     const [a, b] = replicas as [JetStreamRunQueue, JetStreamRunQueue];
-    const taken = Promise.all([a, a, b, b].map((replica) => poll(replica, "shared")));
-    await new Promise((r) => setTimeout(r, 500)); // every poll waits, and its replica pulls for it
-    a.push(burst("shared", 2_000)); // four messages of 500
-    expect((await taken).map((runs) => runs.length)).toEqual([500, 500, 500, 500]);
+    const polls = Promise.all([a, a, b, b].map((replica) => poll(replica, "shared")));
+    const taken = await publishWhileWaiting(polls, () => a.push(burst("shared", 2_000))); // four messages of 500
+    expect(taken.map((runs) => runs.length)).toEqual([500, 500, 500, 500]);
   });
 
   it("leaves what a replica's waiting polls do not want for another replica", async () => {
     const [a, b] = replicas as [JetStreamRunQueue, JetStreamRunQueue];
-    const first = poll(a, "busy");
-    await new Promise((r) => setTimeout(r, 500));
-    a.push(burst("busy", 1_000));
-    expect((await first).length).toBe(500);
+    const first = await publishWhileWaiting(poll(a, "busy"), () => a.push(burst("busy", 1_000)));
+    expect(first.length).toBe(500);
     // The other message is still in the stream, not held by the replica whose poll was served.
     expect((await poll(b, "busy")).length).toBe(500);
   });
@@ -57,14 +61,11 @@ describe("JetStreamRunQueue across replicas", () => {
   it("hands on a message that reached a replica no poll of its own waits at", async () => {
     const [a, b] = replicas as [JetStreamRunQueue, JetStreamRunQueue];
     // A's poll makes A pull every priority; a NORMAL run serves it, and A's other pulls stand.
-    const first = poll(a, "handed-on");
-    await new Promise((r) => setTimeout(r, 500));
-    a.push(burst("handed-on", 1));
-    expect((await first).length).toBe(1);
-    const second = poll(b, "handed-on");
-    await new Promise((r) => setTimeout(r, 500));
-    a.push(burst("handed-on", 1, "LOW")); // reaches A's standing LOW pull, ahead of B's
-    expect((await second).length).toBe(1);
+    const first = await publishWhileWaiting(poll(a, "handed-on"), () => a.push(burst("handed-on", 1)));
+    expect(first.length).toBe(1);
+    // The LOW run reaches A's standing LOW pull, ahead of B's.
+    const second = await publishWhileWaiting(poll(b, "handed-on"), () => a.push(burst("handed-on", 1, "LOW")));
+    expect(second.length).toBe(1);
   });
 
   it("hands on what a poll meeting a backlog of several priorities did not take", async () => {
