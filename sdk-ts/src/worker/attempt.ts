@@ -12,6 +12,7 @@ import { LogBuffer } from "./log-buffer.js";
 import { encodeResult } from "../payload.js";
 import type { PayloadCodec } from "../payload-codec.js";
 import type { ResultReporter, RunReportInit } from "./result-reporter.js";
+import { contextWith } from "./span-context.js";
 import { TaskContext } from "./task-context.js";
 
 export type Handler = (payload: unknown, ctx: TaskContext) => unknown;
@@ -78,8 +79,9 @@ function prepareExecution(handler: Handler | undefined, ctx: TaskContext, abort:
   const payload = ctx.payload;
   const parent = assignment.traceparent ? propagation.extract(context.active(), { traceparent: assignment.traceparent }) : context.active();
   const attributes = { "taskplane.run_id": assignment.runId, "taskplane.attempt": assignment.attempt, "taskplane.task_type": assignment.taskType };
-  return () =>
-    tracer.startActiveSpan("run.execute", { attributes }, parent, async (span) => {
+  return () => {
+    const span = tracer.startSpan("run.execute", { attributes }, parent);
+    return context.with(contextWith(parent, span), async () => {
       try {
         const outcome = await Promise.race([call(handler, payload, ctx), aborted]);
         if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -88,6 +90,7 @@ function prepareExecution(handler: Handler | undefined, ctx: TaskContext, abort:
         span.end();
       }
     });
+  };
 }
 
 async function call(handler: Handler | undefined, payload: unknown, ctx: TaskContext): Promise<Outcome> {
