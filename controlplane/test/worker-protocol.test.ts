@@ -1,5 +1,7 @@
 // The worker protocol over real gRPC: retries with backoff, timeouts that reassign, stale
 // reports refused without changing anything, heartbeat details, logs and batched reports.
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -159,5 +161,15 @@ describe("worker protocol", () => {
     const order = assignments.map((a) => JSON.parse(new TextDecoder().decode(a.payload!.data)));
     expect(order).toEqual(["critical", "normal", "low"]);
     for (const a of assignments) expect(Date.now()).toBeGreaterThanOrEqual(ms(a.scheduledTime));
+  });
+
+  it("answers a poll with no work when its wait is over, even after a garbage collection", async () => {
+    // The control plane runs in this process: collect its garbage while the poll waits.
+    v8.setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const waiting = raw.pollTasks({ workerId: "idle", taskTypes: ["nothing.comes"], maxTasks: 1, wait: { seconds: 1n } }, { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    gc();
+    expect((await waiting).assignments).toEqual([]);
   });
 });

@@ -60,12 +60,16 @@ export class Dispatcher {
 
   private async pollOnce<T>(request: PollRequest, signal: AbortSignal, encode: EncodeAnswer<T>): Promise<T> {
     const shutdown = this.shutdowns.watch(request.workerId, request.namespace);
-    const until = AbortSignal.any([signal, AbortSignal.timeout(request.waitMs), this.stopping.signal, shutdown.signal]);
+    // A timer of our own, not AbortSignal.timeout: Node 20 may garbage-collect a timeout signal
+    // that only AbortSignal.any refers to, and the poll would then wait forever (nodejs/node#57736).
+    const waited = new AbortController();
+    const timer = setTimeout(() => waited.abort(), request.waitMs);
+    const until = AbortSignal.any([signal, waited.signal, this.stopping.signal, shutdown.signal]);
     const stopWait = this.metrics.pollWait.startTimer();
     this.metrics.pollsWaiting.inc();
     const runs = await this.queue
       .take({ namespace: request.namespace, queue: request.queue, taskTypes: request.taskTypes }, request.maxTasks, until)
-      .finally(() => (this.metrics.pollsWaiting.dec(), stopWait(), shutdown.done()));
+      .finally(() => (clearTimeout(timer), this.metrics.pollsWaiting.dec(), stopWait(), shutdown.done()));
     if (runs.length === 0) return encode([], this.clock.now());
     try {
       // A poll's runs all fall due at one instant (now, or a little ahead for runs fired early):
