@@ -13,7 +13,10 @@ const RETRY_MS = 250;
 export class DemandPuller {
   /** Messages asked for and not yet received. */
   private requested = 0;
-  /** When the latest pull was made, while nothing has arrived for it. */
+  /**
+   * When the earliest pull still open was made, while nothing has arrived: a pull standing since
+   * before another was made shows the consumer had no messages for either.
+   */
   unansweredSince: number | undefined;
   private wakeUp?: () => void;
   private stopped = false;
@@ -49,7 +52,7 @@ export class DemandPuller {
         continue;
       }
       this.requested += wanted;
-      this.unansweredSince = Date.now();
+      const pulledAt = Date.now();
       const pull = await this.consumer.fetch({ max_messages: wanted, expires: PULL_EXPIRES_MS }).catch(() => undefined);
       if (!pull) {
         this.requested -= wanted;
@@ -57,26 +60,27 @@ export class DemandPuller {
         continue;
       }
       this.pulls.add(pull);
-      void this.receiveAll(pull, wanted);
+      this.unansweredSince ??= pulledAt;
+      void this.receiveAll(pull, wanted, pulledAt);
     }
   }
 
-  private async receiveAll(pull: ConsumerMessages, wanted: number): Promise<void> {
-    const started = Date.now();
+  private async receiveAll(pull: ConsumerMessages, wanted: number, pulledAt: number): Promise<void> {
     let received = 0;
     try {
       for await (const msg of pull) {
         received++;
         this.requested--;
         this.unansweredSince = undefined;
-        this.receive(msg, started);
+        this.receive(msg, pulledAt);
       }
     } catch {
       // The connection dropped or the consumer went away: the next pull tries again.
     } finally {
       this.pulls.delete(pull);
+      if (this.pulls.size === 0) this.unansweredSince = undefined;
       // Still counted as asked for while it waits, so no pull is made meanwhile.
-      if (received === 0 && Date.now() - started < PULL_EXPIRES_MS / 2) await new Promise((r) => setTimeout(r, RETRY_MS));
+      if (received === 0 && Date.now() - pulledAt < PULL_EXPIRES_MS / 2) await new Promise((r) => setTimeout(r, RETRY_MS));
       this.requested -= wanted - received;
       this.wake();
     }

@@ -10,7 +10,7 @@
 // replicas, and any of its runs already claimed are dropped on redelivery.
 import { recordRunStep } from "../telemetry/tracing.js";
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import { nanos, type NatsConnection } from "@nats-io/nats-core";
+import { millis, nanos, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { UnavailableError } from "../domain/errors.js";
@@ -44,8 +44,9 @@ const MAX_BATCH = 500;
 /** Messages one consumer pulls at once at most, however small they have been. */
 const MAX_PULL = 64;
 /**
- * A pull answered this soon found messages waiting; the same poll's pulls of the other priorities
- * are given as long to answer, so the poll gets the highest priority first.
+ * A pull answered with a message that was already in the stream found messages waiting; the lane's
+ * pulls of the other priorities made with it (this close together) are given as long again to
+ * answer, so a poll gets the highest priority first.
  */
 const FRESH_PULL_MS = 5;
 
@@ -229,7 +230,9 @@ export class JetStreamRunQueue implements RunQueue {
       this.batches.set(run.id, batch);
     }
     if (this.arrived.length === 0) {
-      if (this.othersMayAnswer(pulledAt, this.pullers.get(lane))) setTimeout(() => this.handOver(), FRESH_PULL_MS);
+      // After the wait, one more turn of the event loop reads answers that came meanwhile: a
+      // loaded process runs its due timers before it reads its sockets.
+      if (this.othersMayAnswer(msg, pulledAt, this.pullers.get(lane))) setTimeout(() => setImmediate(() => this.handOver()), FRESH_PULL_MS);
       else setImmediate(() => this.handOver());
     }
     this.arrived.push({ lane, runs, batch });
@@ -260,11 +263,16 @@ export class JetStreamRunQueue implements RunQueue {
     this.pullers.get(lane)?.forEach((p) => p.wake());
   }
 
-  /** Whether a message answered a pull made just now, and the lane's other priorities were pulled just now too. */
-  private othersMayAnswer(pulledAt: number, pullers: DemandPuller[] | undefined): boolean {
-    const now = Date.now();
-    const fresh = (at: number | undefined) => at !== undefined && now - at < FRESH_PULL_MS;
-    return fresh(pulledAt) && (pullers ?? []).some((p) => fresh(p.unansweredSince));
+  /**
+   * Whether a message was waiting in the stream when its pull was made, and the lane's other
+   * priorities were pulled with it and have not answered: any messages waiting for them are on
+   * their way. Judged by when things happened, not by when this process reads them, which may be
+   * late when it is busy.
+   */
+  private othersMayAnswer(msg: JsMsg, pulledAt: number, pullers: DemandPuller[] | undefined): boolean {
+    const wasWaiting = millis(msg.info.timestampNanos) <= pulledAt;
+    const pulledWith = (at: number | undefined) => at !== undefined && Math.abs(at - pulledAt) < FRESH_PULL_MS;
+    return wasWaiting && (pullers ?? []).some((p) => pulledWith(p.unansweredSince));
   }
 
   /** Gives back messages whose runs no local poll took in time, so replicas whose workers want them get them. */
