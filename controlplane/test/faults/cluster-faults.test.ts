@@ -5,7 +5,7 @@
 // out), and the lateness of the runs due around the failover is reported.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { schedules, Worker } from "@taskplane/sdk";
-import { startReplicaProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
+import { isLeader, startReplicaProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
 import { fenceToken, withDb } from "../harness/db.js";
 import { eventually } from "../harness/eventually.js";
 import { startTestEtcd, type TestEtcd } from "../harness/etcd.js";
@@ -67,9 +67,12 @@ describe("cluster faults", () => {
         })),
       );
     }
-    // The first replica started first and leads; kill it a third of the way in.
+    // Kill the leader a third of the way in: the first replica, which campaigned first, unless a
+    // busy machine made it miss its lease and the other took over.
     await new Promise((r) => setTimeout(r, start + SPREAD_MS / 3 - Date.now()));
-    processes[0]!.signal("SIGKILL");
+    const leads = await eventually(() => Promise.all(processes.map(isLeader)), (l) => l.filter(Boolean).length === 1, 10_000);
+    const [leader, survivor] = leads[0] ? processes : [...processes].reverse();
+    leader!.signal("SIGKILL");
     const killedAt = Date.now();
     await eventually(() => countRuns(databaseUrl, "SUCCEEDED"), (n) => n >= RUNS, SPREAD_MS + 60_000);
 
@@ -105,7 +108,7 @@ describe("cluster faults", () => {
     // Runs the dead replica had buffered come back after the ack wait; the rest within TTL + 2 s.
     expect(report.max).toBeLessThan(ACK_WAIT_MS + TTL_SECONDS * 1000 + 2_000);
     // Failover: when the surviving replica logged that it leads.
-    const leading = processes[1]!.output.lines
+    const leading = survivor!.output.lines
       .map((l) => JSON.parse(l) as { msg?: string; time?: number })
       .find((l) => l.msg === "scheduler leading" && (l.time ?? 0) > killedAt);
     const firstFireAfterKill = leading!.time!;

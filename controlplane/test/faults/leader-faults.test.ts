@@ -3,7 +3,7 @@
 // Postgres: every scheduled time has exactly one run, no fire was lost, and fence tokens grew.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { RunState, schedules, Worker } from "@taskplane/sdk";
-import { startReplicaProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
+import { isLeader, startReplicaProcess, type ControlPlaneProcess } from "../harness/control-plane-process.js";
 import { fenceToken, withDb } from "../harness/db.js";
 import { eventually } from "../harness/eventually.js";
 import { startTestEtcd, type TestEtcd } from "../harness/etcd.js";
@@ -51,8 +51,9 @@ describe("leader faults", () => {
     });
     const taskId = task!.id;
     const succeeded = () => replicas[0]!.cp.client.runs({ taskId, state: RunState.SUCCEEDED, pageSize: 200 });
-    const before = await eventually(succeeded, (r) => r.runs.length >= 2, 20_000);
-    const leaderIndex = before.runs[0]!.attempts[0]!.workerId === "worker-0" ? 0 : 1;
+    await eventually(succeeded, (r) => r.runs.length >= 2, 20_000);
+    const leads = await eventually(() => Promise.all(replicas.map((r) => isLeader(r.cp))), (l) => l.filter(Boolean).length === 1, 10_000);
+    const leaderIndex = leads.indexOf(true);
     return { databaseUrl, taskId, replicas, leader: replicas[leaderIndex]!, follower: replicas[1 - leaderIndex]!, followerIndex: 1 - leaderIndex };
   }
 

@@ -106,3 +106,9 @@ export function startReplicaProcess(
     logLevel: "info",
   });
 }
+
+/** Whether the process leads the scheduler now, by its taskplane_leader gauge. */
+export async function isLeader(p: ControlPlaneProcess): Promise<boolean> {
+  const text = await (await fetch(`${p.address}/metrics?name=taskplane_leader`)).text();
+  return /^taskplane_leader(\{[^}]*\})? 1$/m.test(text);
+}
