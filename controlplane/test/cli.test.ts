@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, RunState, schedules, TaskplaneClient, TaskState } from "@taskplane/sdk";
+import { CatchUpMode, json, OverlapPolicy, RunState, schedules, TaskplaneClient, TaskState } from "@taskplane/sdk";
 import { loadLocalKeys, mintToken, type LocalKeys } from "../src/auth/local-keys.js";
 import type { Role } from "../src/auth/principal.js";
 import { freePort } from "../src/free-port.js";
@@ -27,7 +27,7 @@ interface TaskJson {
     idempotencyKey?: string;
     payload?: { data: string; contentType: string };
     retryPolicy?: { maxAttempts?: number };
-    schedule: { cron?: { expression: string; timeZone: string }; once?: { at: string }; interval?: { every: string }; manual?: object };
+    schedule: { cron?: { expression: string; timeZone: string }; once?: { at: string }; interval?: { every: string }; manual?: object; catchUp?: object };
   };
 }
 interface RunJson {
@@ -92,7 +92,7 @@ describe("taskplane CLI", () => {
       createTask(["--type", "report.build", "--cron", "0 9 * * MON-FRI", "--tz", "Europe/Berlin", "--label", "team=growth", "--label", "suite=create"]),
       createTask(["--type", "report.once", "--at", at]),
       cli(["tasks", "create", "--type", "email.send", "--in", "10m", "--payload-file", "-", "-o", "json"], { stdin: '{"to":"ada@example.com"}' }).then((r) => parsed<{ task: TaskJson }>(r).task),
-      createTask(["--type", "metrics.flush", "--every", "30s", "--priority", "high", "--max-attempts", "5"]),
+      createTask(["--type", "metrics.flush", "--every", "30s", "--priority", "high", "--max-attempts", "5", "--catch-up", "all", "--catch-up-window", "6h", "--catch-up-max", "20"]),
       createTask(["--type", "reindex", "--payload", "plain words", "--idempotency-key", "cli-once"]),
     ]);
     const after = Date.now();
@@ -109,6 +109,7 @@ describe("taskplane CLI", () => {
     expect(every.spec.schedule.interval!.every).toBe("30s");
     expect(every.spec.priority).toBe("PRIORITY_HIGH");
     expect(every.spec.retryPolicy!.maxAttempts).toBe(5);
+    expect(every.spec.schedule.catchUp).toEqual({ mode: "CATCH_UP_MODE_ALL", window: "21600s", maxRuns: 20 });
     // No schedule flag: manual, runs only when triggered.
     expect(manual.spec.schedule.manual).toEqual({});
     expect(manual.spec.payload!.contentType).toBe("application/octet-stream");
@@ -135,6 +136,14 @@ describe("taskplane CLI", () => {
     expect(parsed<TaskJson[]>(list).map((t) => t.id)).toEqual([task!.id]);
     expect(succeeded(getTable)).toMatch(/^state:\s+ACTIVE$/m);
     expect(getTable.stdout).toMatch(/^schedule:\s+every 1h$/m);
+    expect(getTable.stdout).toMatch(/^policies:\s+overlap SKIP; catch-up ONE within 1h$/m);
+    const { task: berlin } = await admin.createTask({
+      type: "list.berlin",
+      schedule: schedules.cron("30 2 * * *", "Europe/Berlin", { overlapPolicy: OverlapPolicy.ALLOW, jitterMs: 90_000, catchUp: { mode: CatchUpMode.SKIP } }),
+    });
+    expect(succeeded(await cli(["tasks", "get", berlin!.id]))).toMatch(
+      /^policies:\s+overlap ALLOW; catch-up SKIP; jitter 1m30s; DST missing RUN_AT_NEXT_VALID_TIME, repeated RUN_ONCE_FIRST$/m,
+    );
     expect(getTable.stdout).toMatch(/^labels:\s+suite=list$/m);
     expect(parsed<TaskJson>(got)).toMatchObject({ id: task!.id, state: "TASK_STATE_ACTIVE", spec: { type: "list.me" } });
   });

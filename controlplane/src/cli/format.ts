@@ -1,7 +1,7 @@
 // Values as people read them in tables: times in UTC ISO 8601, durations like 1h30m, enum names,
 // schedules in words, payloads as their JSON text when short.
 import { durationMs, timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Payload, Schedule } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import { CatchUpMode, MissingTimePolicy, OverlapPolicy, RepeatedTimePolicy, type Payload, type Schedule } from "@taskplane/proto/taskplane/v1/task_pb.js";
 
 export const NONE = "-";
 
@@ -48,6 +48,29 @@ export function describeSchedule(schedule: Schedule | undefined): string {
     default:
       return "once, now";
   }
+}
+
+/**
+ * A recurring schedule's policies, the server's defaults spelled out: "overlap SKIP; catch-up ONE
+ * within 1h; DST missing RUN_AT_NEXT_VALID_TIME, repeated RUN_ONCE_FIRST"; "-" for one-time and manual.
+ */
+export function describePolicies(schedule: Schedule | undefined): string {
+  const kind = schedule?.kind;
+  if (!schedule || (kind?.case !== "cron" && kind?.case !== "interval")) return NONE;
+  const orDefault = (values: Record<number, string>, value: number, fallback: number) => enumName(values, value || fallback);
+  const mode = schedule.catchUp?.mode || CatchUpMode.ONE;
+  let catchUp = `catch-up ${enumName(CatchUpMode, mode)}`;
+  if (mode !== CatchUpMode.SKIP && schedule.catchUp?.window) catchUp += ` within ${formatDuration(schedule.catchUp.window)}`;
+  if (mode === CatchUpMode.ALL) catchUp += `, at most ${schedule.catchUp?.maxRuns ?? 0}`;
+  const parts = [`overlap ${orDefault(OverlapPolicy, schedule.overlapPolicy, OverlapPolicy.SKIP)}`, catchUp];
+  if (schedule.jitter) parts.push(`jitter ${formatDuration(schedule.jitter)}`);
+  if (kind.case === "cron") {
+    const missing = orDefault(MissingTimePolicy, kind.value.onMissingTime, MissingTimePolicy.RUN_AT_NEXT_VALID_TIME);
+    parts.push(`DST missing ${missing}, repeated ${orDefault(RepeatedTimePolicy, kind.value.onRepeatedTime, RepeatedTimePolicy.RUN_ONCE_FIRST)}`);
+  }
+  if (schedule.startTime) parts.push(`from ${formatTime(schedule.startTime)}`);
+  if (schedule.endTime) parts.push(`until ${formatTime(schedule.endTime)}`);
+  return parts.join("; ");
 }
 
 /** A payload's text when it is short JSON or text; else its size and type. */

@@ -1,8 +1,8 @@
 // The schedule of `tasks create` and `tasks preview` in plain flags, built with the SDK's schedule helpers.
 import { Option, type Command } from "commander";
-import { MissingTimePolicy, OverlapPolicy, RepeatedTimePolicy, schedules, type CronOptions, type ScheduleInit } from "@taskplane/sdk";
+import { CatchUpMode, duration, MissingTimePolicy, OverlapPolicy, RepeatedTimePolicy, schedules, type CronOptions, type ScheduleInit } from "@taskplane/sdk";
 import { UsageError } from "./exit-codes.js";
-import { enumNames, flagName, parseDuration, parseEnum, parseTime } from "./flag-values.js";
+import { enumNames, flagName, parseCount, parseDuration, parseEnum, parseTime } from "./flag-values.js";
 
 export interface ScheduleFlags {
   cron?: string;
@@ -14,6 +14,9 @@ export interface ScheduleFlags {
   start?: string;
   end?: string;
   overlap?: string;
+  catchUp?: string;
+  catchUpWindow?: string;
+  catchUpMax?: string;
   jitter?: string;
   onMissingTime?: string;
   onRepeatedTime?: string;
@@ -32,6 +35,13 @@ export function addScheduleOptions(cmd: Command): Command {
     .option("--start <time>", "a recurring schedule fires from this time on")
     .option("--end <time>", "a recurring schedule fires until this time")
     .addOption(new Option("--overlap <policy>", "when a fire finds the previous run unfinished [skip]").choices(enumNames(OverlapPolicy)))
+    .addOption(
+      new Option("--catch-up <mode>", "fires missed while the scheduler was down: skip them, run the latest, or run all [one]; the rest are SKIPPED runs").choices(
+        enumNames(CatchUpMode),
+      ),
+    )
+    .option("--catch-up-window <duration>", "only fires missed this recently are caught up, up to 30d [1h]")
+    .option("--catch-up-max <n>", "with --catch-up all, at most this many missed fires run, up to 10000 [100]")
     .option("--jitter <duration>", "spread each recurring fire over [0, jitter) after its time")
     .addOption(new Option("--on-missing-time <policy>", "a cron time a DST jump forward skips [run-at-next-valid-time]").choices(enumNames(MissingTimePolicy)))
     .addOption(new Option("--on-repeated-time <policy>", "a cron time a DST jump back repeats [run-once-first]").choices(enumNames(RepeatedTimePolicy)));
@@ -44,8 +54,8 @@ export function scheduleFromFlags(flags: ScheduleFlags): ScheduleInit | undefine
   const kind = given[0];
   const recurring = kind === "cron" || kind === "every";
   if (flags.tz !== undefined && kind !== "cron") throw new UsageError("--tz goes with --cron");
-  for (const flag of ["start", "end", "overlap", "jitter"] as const) {
-    if (flags[flag] !== undefined && !recurring) throw new UsageError(`--${flag} goes with --cron or --every`);
+  for (const flag of ["start", "end", "overlap", "catchUp", "catchUpWindow", "catchUpMax", "jitter"] as const) {
+    if (flags[flag] !== undefined && !recurring) throw new UsageError(`${flagName(flag)} goes with --cron or --every`);
   }
   for (const flag of ["onMissingTime", "onRepeatedTime"] as const) {
     if (flags[flag] !== undefined && kind !== "cron") throw new UsageError(`${flagName(flag)} goes with --cron`);
@@ -54,6 +64,7 @@ export function scheduleFromFlags(flags: ScheduleFlags): ScheduleInit | undefine
     startTime: flags.start === undefined ? undefined : parseTime("--start", flags.start),
     endTime: flags.end === undefined ? undefined : parseTime("--end", flags.end),
     overlapPolicy: flags.overlap === undefined ? undefined : parseEnum("--overlap", flags.overlap, OverlapPolicy),
+    catchUp: catchUpFromFlags(flags),
     jitterMs: flags.jitter === undefined ? undefined : parseDuration("--jitter", flags.jitter),
     onMissingTime: flags.onMissingTime === undefined ? undefined : parseEnum("--on-missing-time", flags.onMissingTime, MissingTimePolicy),
     onRepeatedTime: flags.onRepeatedTime === undefined ? undefined : parseEnum("--on-repeated-time", flags.onRepeatedTime, RepeatedTimePolicy),
@@ -72,4 +83,16 @@ export function scheduleFromFlags(flags: ScheduleFlags): ScheduleInit | undefine
     default:
       return undefined;
   }
+}
+
+/** The catch-up policy the flags describe: the server's defaults for what they leave out. */
+function catchUpFromFlags(flags: ScheduleFlags): CronOptions["catchUp"] {
+  if (flags.catchUp === undefined && flags.catchUpWindow === undefined && flags.catchUpMax === undefined) return undefined;
+  const mode = flags.catchUp === undefined ? undefined : parseEnum("--catch-up", flags.catchUp, CatchUpMode);
+  if (flags.catchUpMax !== undefined && mode !== CatchUpMode.ALL) throw new UsageError("--catch-up-max goes with --catch-up all");
+  return {
+    mode,
+    window: flags.catchUpWindow === undefined ? undefined : duration(parseDuration("--catch-up-window", flags.catchUpWindow)),
+    maxRuns: flags.catchUpMax === undefined ? undefined : parseCount("--catch-up-max", flags.catchUpMax, 0, 10_000),
+  };
 }

@@ -71,7 +71,7 @@ function printCreated(api: Api, res: MessageShape<typeof CreateTaskResponseSchem
   printFields(fields);
 }
 
-const SINGLE_TASK_FLAGS = ["type", "queue", "priority", "idempotencyKey", "maxAttempts", "timeout", "payload", "payloadFile", "contentType", "cron", "tz", "at", "in", "every", "now", "start", "end", "overlap", "jitter", "onMissingTime", "onRepeatedTime"] as const;
+const SINGLE_TASK_FLAGS = ["type", "queue", "priority", "idempotencyKey", "maxAttempts", "timeout", "payload", "payloadFile", "contentType", "cron", "tz", "at", "in", "every", "now", "start", "end", "overlap", "catchUp", "catchUpWindow", "catchUpMax", "jitter", "onMissingTime", "onRepeatedTime"] as const;
 
 async function createFromFile(api: Api, flags: CreateFlags): Promise<void> {
   const given: string[] = SINGLE_TASK_FLAGS.filter((f) => flags[f] !== undefined);

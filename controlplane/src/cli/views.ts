@@ -14,7 +14,7 @@ import {
 } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { AuditEventSchema } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";
 import { WorkerSchema } from "@taskplane/proto/taskplane/v1/cluster_service_pb.js";
-import { describeLabels, describePayload, describeSchedule, enumName, formatDuration, formatTime, NONE } from "./format.js";
+import { describeLabels, describePayload, describePolicies, describeSchedule, enumName, formatDuration, formatTime, NONE } from "./format.js";
 import type { View } from "./output.js";
 
 const or = (text: string | undefined) => text || NONE;
@@ -39,6 +39,7 @@ export const taskView: View<typeof TaskSchema> = {
     ["priority", (t) => enumName(Priority, t.spec?.priority || Priority.NORMAL)],
     ["state", (t) => enumName(TaskState, t.state)],
     ["schedule", (t) => describeSchedule(t.spec?.schedule)],
+    ["policies", (t) => describePolicies(t.spec?.schedule)],
     ["next fire", (t) => formatTime(t.nextFireTime)],
     ["labels", (t) => describeLabels(t.spec?.labels ?? {})],
     ["payload", (t) => describePayload(t.spec?.payload)],
