@@ -17,17 +17,18 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
   const databaseDir = path.join(root, "postgres");
   const port = await freePort();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: "taskplane",
-    password: "taskplane",
-    persistent: true,
-    onLog: (m) => onLog(String(m)),
-    onError: (m) => onLog(String(m)),
-  });
+  // What Postgres said last: a failed start rejects with nothing, and this says why.
+  let lastWords = "";
+  const log = (m: unknown) => {
+    lastWords = String(m).trim();
+    onLog(lastWords);
+  };
+  const pg = new EmbeddedPostgres({ databaseDir, port, user: "taskplane", password: "taskplane", persistent: true, onLog: log, onError: log });
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) await pg.initialise();
-  await pg.start();
+  await pg.start().catch((e: unknown) => {
+    const inUse = existsSync(path.join(databaseDir, "postmaster.pid")) ? " (is another `taskplane dev` using this data dir? stop it, or give another --data-dir)" : "";
+    throw new Error(`Postgres in ${databaseDir} did not start${inUse}: ${lastWords.replace(/\s*\n\s*/g, " ") || String(e)}`, { cause: e });
+  });
   const url = `postgres://taskplane:taskplane@127.0.0.1:${port}/postgres`;
   return { url, stop: () => pg.stop() };
 }
