@@ -23,8 +23,10 @@ describe("catch-up after downtime", () => {
   it("skips, runs the latest, or runs all missed fires per policy, and records every one", async () => {
     const every = (mode: CatchUpMode, maxRuns = 0) =>
       tp.client.createTask({ type: "tick", schedule: schedules.every(1_000, { catchUp: { mode, maxRuns } }) });
-    const [skip, one, all] = await Promise.all([every(CatchUpMode.SKIP), every(CatchUpMode.ONE), every(CatchUpMode.ALL, 2)]);
-    const ids = [skip, one, all].map((c) => c.task!.id);
+    // The last gives no catch-up policy: the default is ONE.
+    const byDefault = tp.client.createTask({ type: "tick", schedule: schedules.every(1_000) });
+    const [skip, one, all, unset] = await Promise.all([every(CatchUpMode.SKIP), every(CatchUpMode.ONE), every(CatchUpMode.ALL, 2), byDefault]);
+    const ids = [skip, one, all, unset].map((c) => c.task!.id);
     for (const id of ids) await eventually(() => tp.client.runs({ taskId: id, state: RunState.SUCCEEDED }), (r) => r.runs.length >= 1);
 
     await tp.stop();
@@ -43,10 +45,12 @@ describe("catch-up after downtime", () => {
     const skipped = await eventually(() => missedRuns(ids[0]!), settled);
     expect(skipped.every((r) => r.state === RunState.SKIPPED && r.reason.includes("catch-up policy SKIP"))).toBe(true);
 
-    const latest = await eventually(() => missedRuns(ids[1]!), settled);
-    const ran = latest.filter((r) => r.state === RunState.SUCCEEDED);
-    expect(ran).toHaveLength(1);
-    expect(ms(ran[0]!.scheduledTime)).toBe(Math.max(...latest.map((r) => ms(r.scheduledTime))));
+    for (const id of [ids[1]!, ids[3]!]) {
+      const latest = await eventually(() => missedRuns(id), settled);
+      const ran = latest.filter((r) => r.state === RunState.SUCCEEDED);
+      expect(ran).toHaveLength(1);
+      expect(ms(ran[0]!.scheduledTime)).toBe(Math.max(...latest.map((r) => ms(r.scheduledTime))));
+    }
 
     const allRuns = await eventually(() => missedRuns(ids[2]!), settled);
     expect(allRuns.filter((r) => r.state === RunState.SUCCEEDED)).toHaveLength(2);

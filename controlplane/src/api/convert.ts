@@ -8,8 +8,9 @@ import { DEFAULT_NAMESPACE } from "../domain/model.js";
 import type * as d from "../domain/model.js";
 import type { FirePreview } from "../scheduler/fire-preview.js";
 
-/** A proto enum value as the domain's name for it: PRIORITY_HIGH -> "HIGH". */
+/** A proto enum value as the domain's name for it: PRIORITY_HIGH -> "HIGH"; UNSPECIFIED (0) -> the fallback. */
 export function enumName<T extends string>(schema: DescEnum, value: number, fallback: T): T {
+  if (value === 0) return fallback;
   return (schema.value[value]?.localName as T | undefined) ?? fallback;
 }
 
