@@ -27,7 +27,7 @@ interface TaskJson {
     idempotencyKey?: string;
     payload?: { data: string; contentType: string };
     retryPolicy?: { maxAttempts?: number };
-    schedule: { cron?: { expression: string; timeZone: string }; once?: { at: string }; interval?: { every: string }; manual?: object; catchUp?: object };
+    schedule: { cron?: { expression: string; timeZone: string; onMissingTime?: string; onRepeatedTime?: string }; once?: { at: string }; interval?: { every: string }; manual?: object; catchUp?: object };
   };
 }
 interface RunJson {
@@ -97,7 +97,13 @@ describe("taskplane CLI", () => {
     ]);
     const after = Date.now();
 
-    expect(cron.spec.schedule.cron).toEqual({ expression: "0 9 * * MON-FRI", timeZone: "Europe/Berlin" });
+    // Policies left out come back as the defaults they stand for.
+    expect(cron.spec.schedule.cron).toEqual({
+      expression: "0 9 * * MON-FRI",
+      timeZone: "Europe/Berlin",
+      onMissingTime: "MISSING_TIME_POLICY_RUN_AT_NEXT_VALID_TIME",
+      onRepeatedTime: "REPEATED_TIME_POLICY_RUN_ONCE_FIRST",
+    });
     expect(cron.spec.labels).toEqual({ team: "growth", suite: "create" });
     expect(once.spec.schedule.once).toEqual({ at });
     expect(once.nextFireTime).toBe(at);
