@@ -27,7 +27,7 @@ export async function startEmbeddedPostgres(dataDir: string, onLog: (line: strin
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) await pg.initialise();
   await pg.start().catch((e: unknown) => {
     const inUse = existsSync(path.join(databaseDir, "postmaster.pid")) ? " (is another `taskplane dev` using this data dir? stop it, or give another --data-dir)" : "";
-    throw new Error(`Postgres in ${databaseDir} did not start${inUse}: ${lastWords.replace(/\s*\n\s*/g, " ") || String(e)}`, { cause: e });
+    throw new Error(`Postgres in ${databaseDir} did not start${inUse}: ${lastWords || String(e)}`, { cause: e });
   });
   const url = `postgres://taskplane:taskplane@127.0.0.1:${port}/postgres`;
   return { url, stop: () => pg.stop() };
