@@ -107,7 +107,9 @@ export function selectRuns(db: Queryable, filter: RunFilter, pageSize: number, p
 
 /**
  * Cancels a task's pending runs (optionally only SCHEDULED ones) and asks its running attempts
- * to stop. Returns how many runs were touched.
+ * to stop. Returns how many runs were touched. The runs are locked in id order, as claims, fire
+ * plans and reports lock theirs (`inRunIdOrder`): in the task's index order, a cancel held one run
+ * of a batch and waited for another the batch held.
  */
 export async function cancelRunsOfTasks(
   db: Queryable,
@@ -123,11 +125,13 @@ export async function cancelRunsOfTasks(
         state = CASE WHEN state = 'RUNNING' THEN state ELSE $6 END,
         cancel_requested = cancel_requested OR state = 'RUNNING',
         reason = $2, end_time = CASE WHEN state = 'RUNNING' THEN end_time ELSE $3 END, fence_token = ${FENCE_TOKEN_SQL}
-      WHERE task_id = ANY($1::uuid[])
-        AND (state = ANY($4::text[]) OR (state = 'RUNNING' AND NOT $5::boolean))
-        AND NOT (id = ANY($7::uuid[]))
-        AND ($8::uuid IS NULL OR id = $8)
-        AND (NOT $5::boolean OR trigger = 'SCHEDULE')`,
+      WHERE id IN (SELECT id FROM runs
+                    WHERE task_id = ANY($1::uuid[])
+                      AND (state = ANY($4::text[]) OR (state = 'RUNNING' AND NOT $5::boolean))
+                      AND NOT (id = ANY($7::uuid[]))
+                      AND ($8::uuid IS NULL OR id = $8)
+                      AND (NOT $5::boolean OR trigger = 'SCHEDULE')
+                    ORDER BY id FOR NO KEY UPDATE)`,
     [
       taskIds,
       reason,

@@ -34,9 +34,14 @@ export async function selectTasksByIdempotencyKey(db: Queryable, keys: string[])
   return new Map(rows.map((r) => [r.idempotency_key!, taskFromRow(r)]));
 }
 
+/**
+ * `forUpdate` takes the lock an UPDATE of the task takes, not FOR UPDATE: that one would also
+ * stop the foreign-key checks of runs inserted for the task (a backfill, a trigger) while the
+ * holder waits for runs those inserts hold, a deadlock.
+ */
 export async function selectTask(db: Queryable, taskId: string, forUpdate = false): Promise<Task | undefined> {
   const { rows } = await db.query<TaskRow>(
-    `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+    `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1${forUpdate ? " FOR NO KEY UPDATE" : ""}`,
     [taskId],
   );
   return rows[0] ? taskFromRow(rows[0]) : undefined;

@@ -1,6 +1,8 @@
-// A fire plan locks its tasks before their runs, as cancel, pause and resume do: a cancel holding
-// a task and then changing its runs never deadlocks with the task's fire. And it leaves to a
-// poll's claim the runs the claim holds, rather than waiting for them.
+// The order in which writes lock tasks and runs, so that they wait for each other but never
+// deadlock. A fire plan locks its tasks before their runs, as cancel, pause and resume do, and it
+// leaves to a poll's claim the runs the claim holds, rather than waiting for them. A cancel locks
+// its runs in id order, as batches do, and holds its task without stopping the foreign-key checks
+// of runs inserted for it.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schedules } from "@taskplane/sdk";
@@ -8,7 +10,7 @@ import { PgStore } from "../src/store/pg/pg-store.js";
 import type { FirePlan } from "../src/store/store.js";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
 
-describe("fire plan locks", () => {
+describe("lock order", () => {
   let tp: TestControlPlane;
   let store: PgStore;
   /** One-time tasks due in an hour, each with its first run: created, then the control plane is stopped. */
@@ -17,7 +19,7 @@ describe("fire plan locks", () => {
   beforeAll(async () => {
     tp = await startTestControlPlane();
     const at = schedules.at(new Date(Date.now() + 3_600_000));
-    const created = await Promise.all([0, 1, 2].map(() => tp.client.createTask({ type: "locked", queue: "nobody", schedule: at })));
+    const created = await Promise.all([0, 1, 2, 3, 4].map(() => tp.client.createTask({ type: "locked", queue: "nobody", schedule: at })));
     tasks = created.map(({ task, firstRun }) => ({ taskId: task!.id, runId: firstRun!.id }));
     await tp.stop();
     store = await PgStore.open({ url: tp.databaseUrl });
@@ -40,10 +42,7 @@ describe("fire plan locks", () => {
       (queued) => queued.map((r) => r.id),
       (e: Error) => e.message,
     );
-    await eventually(
-      async () => (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n,
-      (n) => n === 1,
-    );
+    await eventually(lockWaiters, (n) => n === 1);
     // Its second: the task's pending runs. The fire waits for the task and holds none of them.
     await other.query("UPDATE runs SET state = 'CANCELLED', end_time = now() WHERE task_id = $1 AND state = 'SCHEDULED'", [taskId]);
     await other.query("COMMIT");
@@ -63,4 +62,44 @@ describe("fire plan locks", () => {
     const { rows } = await other.query<{ id: string; state: string }>("SELECT id, state FROM runs WHERE id = ANY($1::uuid[])", [plan.queue]);
     expect(Object.fromEntries(rows.map((r) => [r.id, r.state]))).toEqual({ [free]: "QUEUED", [held]: "RUNNING" });
   });
+
+  it("cancel a task's runs in id order, so a batch locking them in that order does not deadlock with it", async () => {
+    const { taskId } = tasks[3]!;
+    // Two more runs, the later one in time the lower in id: the task's own order is not id order.
+    const [low, high] = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"];
+    for (const [id, inMinutes] of [[high, 10], [low, 20]] as const) {
+      await store.insertRun({ id, namespace: "default", taskId, taskType: "locked", queue: "nobody", priority: "NORMAL", trigger: "MANUAL", scheduledTime: new Date(Date.now() + inMinutes * 60_000), maxAttempts: 1 });
+    }
+    // A batch (claims, fire plans, reports) under way: its first run in id order taken.
+    await other.query("BEGIN");
+    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [low]);
+    const cancel = cancelTask(taskId);
+    await eventually(lockWaiters, (n) => n === 1);
+    // Its second: the cancel, waiting for the first, holds none of the others.
+    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [high]);
+    await other.query("COMMIT");
+    expect(await cancel).toBe(3);
+  });
+
+  it("hold a cancelled task without stopping the foreign-key check of a run inserted for it", async () => {
+    const { taskId, runId } = tasks[4]!;
+    // A backfill under way: it holds the task's scheduled run (its ON CONFLICT met it) ...
+    await other.query("BEGIN");
+    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [runId]);
+    const cancel = cancelTask(taskId);
+    await eventually(lockWaiters, (n) => n === 1);
+    // ... and inserts a new run, whose foreign key takes this lock on the task the cancel holds.
+    await other.query("SELECT 1 FROM tasks WHERE id = $1 FOR KEY SHARE", [taskId]);
+    await other.query("COMMIT");
+    expect(await cancel).toBe(1);
+  });
+
+  /** Cancels through the store; the number of runs cancelled, or the error's message. */
+  const cancelTask = (taskId: string) =>
+    store
+      .changeTaskState({ taskId, from: ["ACTIVE"], to: "CANCELLED", now: new Date(), cancelRuns: { reason: "test", onlyScheduled: false } })
+      .then((r) => r?.cancelledRuns, (e: Error) => e.message);
+
+  const lockWaiters = async () =>
+    (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n;
 });
