@@ -310,12 +310,14 @@ describe("planFires: missed fires (catch-up)", () => {
     expectUniqueNextTimes(p);
   });
 
-  it("ALL: considers only fires within the catch-up window; the existing run before it is skipped with that reason", () => {
+  it("ALL: runs the fires within the catch-up window and records those before it SKIPPED, with that reason", () => {
     // Window of 2.5 minutes before 12:00:30 starts at 11:58:00 exactly: 11:58 is inside it.
     const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "ALL", windowMs: 150_000 }) })], now);
     expect(p.queue).toEqual([]);
     expect(p.skip).toEqual([{ runId: "run-1", reason: WINDOW_REASON }]);
     expect(nextFires(p)).toEqual([
+      ["2025-01-01T11:56:00.000Z", "SKIPPED", WINDOW_REASON],
+      ["2025-01-01T11:57:00.000Z", "SKIPPED", WINDOW_REASON],
       ["2025-01-01T11:58:00.000Z", "QUEUED", undefined],
       ["2025-01-01T11:59:00.000Z", "QUEUED", undefined],
       ["2025-01-01T12:00:00.000Z", "QUEUED", undefined],
@@ -324,23 +326,33 @@ describe("planFires: missed fires (catch-up)", () => {
     expectUniqueNextTimes(p);
   });
 
-  it("ONE: runs nothing when every missed fire is older than the window", () => {
+  it("ONE: runs nothing when every missed fire is older than the window, and records each SKIPPED", () => {
     const p = plan([due({ scheduledTime, schedule: catchUp({ mode: "ONE", windowMs: 10_000 }) })], now);
     expect(p.queue).toEqual([]);
     expect(p.skip).toEqual([{ runId: "run-1", reason: WINDOW_REASON }]);
-    expect(nextFires(p)).toEqual([["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined]]);
+    expect(nextFires(p)).toEqual([
+      ...["11:56", "11:57", "11:58", "11:59", "12:00"].map((t) => [`2025-01-01T${t}:00.000Z`, "SKIPPED", WINDOW_REASON]),
+      ["2025-01-01T12:01:00.000Z", "SCHEDULED", undefined],
+    ]);
     expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:01:00Z"), completed: false }]);
   });
 
-  // BUG (fire-plan.ts planCatchUp): fireTimesBetween(..., MAX_MISSED_FIRES) keeps the OLDEST 1,000
-  // missed fires, so with more than 1,000 in the window ONE runs the 1,000th-oldest fire rather than
-  // the most recent one (proto: "The most recent missed fire runs"), and the newer missed fires are
-  // neither run nor recorded. Here: every second, down from 11:40:00 to 12:00:00.5; ONE runs 11:56:40.
-  it("ONE: runs the most recent missed fire even when more than 1,000 fires were missed", () => {
+  // Every second, down from 11:40:00 to 12:00:00.5: 1,200 missed fires.
+  it("ONE: runs the most recent of more than 1,000 missed fires, records the latest 1,000, and says so on the first", () => {
     const schedule = everyMinute({ everyMs: 1_000, catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 } });
     const p = plan([due({ scheduledTime: d("2025-01-01T11:40:00Z"), schedule })], "2025-01-01T12:00:00.500Z");
     const queued = p.next.filter((r) => r.state === "QUEUED").map((r) => r.scheduledTime.toISOString());
     expect(queued).toEqual(["2025-01-01T12:00:00.000Z"]);
+    const skipped = p.next.filter((r) => r.state === "SKIPPED").map((r) => r.scheduledTime.toISOString());
+    expect([skipped.length, skipped[0]]).toEqual([999, "2025-01-01T11:43:21.000Z"]);
+    expect(p.skip).toEqual([
+      {
+        runId: "run-1",
+        reason:
+          "missed while the scheduler was down; the catch-up policy ran a later fire instead; so were the fires after it " +
+          "and before 2025-01-01T11:43:21.000Z, not recorded one by one (catch-up records the latest 1000)",
+      },
+    ]);
     expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:00:01Z"), completed: false }]);
     expectUniqueNextTimes(p);
   });

@@ -117,10 +117,12 @@ function planOnTime(run: DueRun, busyTasks: Set<string>, plan: FirePlan): void {
 function planCatchUp(run: DueRun, now: Date, plan: FirePlan): void {
   const { mode, windowMs, maxRuns } = run.schedule.catchUp;
   const windowStart = now.getTime() - windowMs;
-  // The most recent missed fires: catch-up cares about the latest, and records at most MAX_MISSED_FIRES.
+  // Every missed fire gets a run, to run or SKIPPED, so the history answers for each; after a long
+  // outage, only the most recent MAX_MISSED_FIRES, and the first missed run says so.
   const latestEnd = run.schedule.endTime && run.schedule.endTime < now ? run.schedule.endTime : now;
-  const later = latestFireTimes(run.schedule, new Date(Math.max(run.scheduledTime.getTime(), windowStart - 1)), latestEnd, MAX_MISSED_FIRES);
-  const missed = [run.scheduledTime, ...later.filter((t) => t.getTime() !== run.scheduledTime.getTime())];
+  const later = latestFireTimes(run.schedule, run.scheduledTime, latestEnd, MAX_MISSED_FIRES).filter((t) => t > run.scheduledTime);
+  const unrecorded = later.length === MAX_MISSED_FIRES && nextFireTime(run.schedule, run.scheduledTime)! < later[0]!;
+  const missed = [run.scheduledTime, ...later];
   const inWindow = missed.filter((t) => t.getTime() >= windowStart);
   const toRun = new Set((mode === "SKIP" ? [] : mode === "ONE" ? inWindow.slice(-1) : inWindow.slice(-Math.max(1, maxRuns))).map(Number));
   for (const time of missed) {
@@ -128,7 +130,7 @@ function planCatchUp(run: DueRun, now: Date, plan: FirePlan): void {
     const reason = runs ? undefined : skipReason(mode, time.getTime() >= windowStart);
     if (time === run.scheduledTime) {
       if (runs) plan.queue.push(run.id);
-      else plan.skip.push({ runId: run.id, reason: reason! });
+      else plan.skip.push({ runId: run.id, reason: unrecorded ? `${reason}; so were the fires after it and before ${later[0]!.toISOString()}, not recorded one by one (catch-up records the latest ${MAX_MISSED_FIRES})` : reason! });
     } else {
       plan.next.push({ ...newRun(taskOf(run), time, "SCHEDULE"), state: runs ? "QUEUED" : "SKIPPED", reason });
     }
