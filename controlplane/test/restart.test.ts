@@ -2,10 +2,12 @@
 // catch-up policy and are recorded; `taskplane serve` shuts down cleanly on SIGTERM.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CatchUpMode, RunState, schedules, TaskplaneClient, type Run } from "@taskplane/sdk";
+import { CatchUpMode, Code, RunState, schedules, TaskplaneClient, type Run } from "@taskplane/sdk";
 import { eventually, startTestControlPlane, type TestControlPlane } from "./harness/control-plane.js";
+import { codeOf } from "./harness/error-code.js";
 import { freePort } from "../src/free-port.js";
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
@@ -21,12 +23,14 @@ describe("catch-up after downtime", () => {
   afterAll(() => tp.stop());
 
   it("skips, runs the latest, or runs all missed fires per policy, and records every one", async () => {
-    const every = (mode: CatchUpMode, maxRuns = 0) =>
-      tp.client.createTask({ type: "tick", schedule: schedules.every(1_000, { catchUp: { mode, maxRuns } }) });
-    // The last gives no catch-up policy: the default is ONE.
+    const every = (mode: CatchUpMode, maxRuns = 0, windowMs?: number) => {
+      const window = windowMs === undefined ? undefined : { seconds: BigInt(windowMs / 1000) };
+      return tp.client.createTask({ type: "tick", schedule: schedules.every(1_000, { catchUp: { mode, maxRuns, window } }) });
+    };
+    // The fourth gives no catch-up policy: the default is ONE. The last's window is shorter than the downtime.
     const byDefault = tp.client.createTask({ type: "tick", schedule: schedules.every(1_000) });
-    const [skip, one, all, unset] = await Promise.all([every(CatchUpMode.SKIP), every(CatchUpMode.ONE), every(CatchUpMode.ALL, 2), byDefault]);
-    const ids = [skip, one, all, unset].map((c) => c.task!.id);
+    const created = await Promise.all([every(CatchUpMode.SKIP), every(CatchUpMode.ONE), every(CatchUpMode.ALL, 2), byDefault, every(CatchUpMode.ALL, 100, 2_000)]);
+    const ids = created.map((c) => c.task!.id);
     for (const id of ids) await eventually(() => tp.client.runs({ taskId: id, state: RunState.SUCCEEDED }), (r) => r.runs.length >= 1);
 
     await tp.stop();
@@ -54,6 +58,20 @@ describe("catch-up after downtime", () => {
 
     const allRuns = await eventually(() => missedRuns(ids[2]!), settled);
     expect(allRuns.filter((r) => r.state === RunState.SUCCEEDED)).toHaveLength(2);
+
+    // Each second of the downtime has its run, whatever the policy and window: "did it run then?"
+    // has an answer. Before the short window's start, the answer is no, and why.
+    const missedTimes: number[] = [];
+    for (let t = Math.ceil(downFrom / 1000) * 1000; t < downUntil; t += 1000) missedTimes.push(t);
+    for (const id of ids) {
+      const times = (await eventually(() => missedRuns(id), settled)).map((r) => ms(r.scheduledTime)).sort((a, b) => a - b);
+      expect(times).toEqual(missedTimes);
+    }
+    const at = timestampFromDate(new Date(missedTimes[0]!));
+    const { runs: [first, ...more] } = await tp.client.runs({ taskId: ids[4]!, scheduledFrom: at, scheduledTo: at });
+    expect([first?.state, first?.reason, more.length]).toEqual([RunState.SKIPPED, "missed while the scheduler was down, before the catch-up window", 0]);
+    const reversed = tp.client.runs({ taskId: ids[4]!, scheduledFrom: at, scheduledTo: timestampFromDate(new Date(missedTimes[0]! - 1)) });
+    expect(await codeOf(reversed)).toBe(Code.InvalidArgument);
 
     // Afterwards each schedule carries on, one run per scheduled time.
     for (const id of ids) {

@@ -91,7 +91,12 @@ export function taskService(tasks: TaskOperations, callbacks: CallbackOperations
     },
     async listRuns(req, ctx) {
       const page = await tasks.listRuns(
-        { taskId: req.taskId || undefined, state: optionalEnum<RunState>(RunStateSchema, req.state) },
+        {
+          taskId: req.taskId || undefined,
+          state: optionalEnum<RunState>(RunStateSchema, req.state),
+          scheduledFrom: dateOf(req.scheduledFrom),
+          scheduledTo: dateOf(req.scheduledTo),
+        },
         req.namespace || undefined,
         pageSize(req.pageSize),
         req.pageToken,

@@ -163,6 +163,9 @@ export class TaskOperations {
   }
 
   async listRuns(filter: Omit<RunFilter, "namespaces">, namespace: string | undefined, pageSize: number, pageToken: string, scope: Scope): Promise<Page<Run>> {
+    if (filter.scheduledFrom && filter.scheduledTo && filter.scheduledTo < filter.scheduledFrom) {
+      throw new InvalidArgumentError("scheduled_to: must not be before scheduled_from");
+    }
     if (filter.taskId) await this.get(filter.taskId, scope);
     return this.store.listRuns({ ...filter, namespaces: scope.filter(namespace) }, pageSize, pageToken);
   }

@@ -86,6 +86,9 @@ export interface RunFilter {
   namespaces?: string[];
   taskId?: string;
   state?: RunState;
+  /** Only runs scheduled within these bounds, both inclusive. */
+  scheduledFrom?: Date;
+  scheduledTo?: Date;
 }
 
 /** One atomic scheduler step over runs that fell due. */

@@ -106,7 +106,7 @@ export class TaskplaneClient {
     await this.service.deleteTask({ taskId });
   }
 
-  /** Runs, newest first. */
+  /** Runs, the most recently created first; `scheduledFrom`/`scheduledTo` bound their scheduled times. */
   runs(filter: ListRunsFilter = {}) {
     return this.service.listRuns(filter);
   }

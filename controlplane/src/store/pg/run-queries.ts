@@ -101,6 +101,8 @@ export function selectRuns(db: Queryable, filter: RunFilter, pageSize: number, p
   if (filter.namespaces) filters.add("namespace = ANY(?::text[])", filter.namespaces);
   if (filter.taskId) filters.add("task_id = ?", filter.taskId);
   if (filter.state) filters.add("state = ?", filter.state);
+  if (filter.scheduledFrom) filters.add("scheduled_time >= ?", filter.scheduledFrom);
+  if (filter.scheduledTo) filters.add("scheduled_time <= ?", filter.scheduledTo);
   const select = `SELECT seq, ${RUN_COLUMNS} FROM runs`;
   return selectPage<RunRow & { seq: string }, Run>(db, { select, filters, newestFirst: true }, pageSize, pageToken, runFromRow);
 }
