@@ -2,7 +2,6 @@
 // catch-up policy and are recorded; `taskplane serve` shuts down cleanly on SIGTERM.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatchUpMode, Code, RunState, schedules, TaskplaneClient, type Run } from "@taskplane/sdk";
@@ -67,10 +66,10 @@ describe("catch-up after downtime", () => {
       const times = (await eventually(() => missedRuns(id), settled)).map((r) => ms(r.scheduledTime)).sort((a, b) => a - b);
       expect(times).toEqual(missedTimes);
     }
-    const at = timestampFromDate(new Date(missedTimes[0]!));
+    const at = new Date(missedTimes[0]!);
     const { runs: [first, ...more] } = await tp.client.runs({ taskId: ids[4]!, scheduledFrom: at, scheduledTo: at });
     expect([first?.state, first?.reason, more.length]).toEqual([RunState.SKIPPED, "missed while the scheduler was down, before the catch-up window", 0]);
-    const reversed = tp.client.runs({ taskId: ids[4]!, scheduledFrom: at, scheduledTo: timestampFromDate(new Date(missedTimes[0]! - 1)) });
+    const reversed = tp.client.runs({ taskId: ids[4]!, scheduledFrom: at, scheduledTo: new Date(missedTimes[0]! - 1) });
     expect(await codeOf(reversed)).toBe(Code.InvalidArgument);
 
     // Afterwards each schedule carries on, one run per scheduled time.

@@ -31,6 +31,10 @@ export interface ListRunsFilter {
   namespace?: string;
   taskId?: string;
   state?: RunState;
+  /** Only runs scheduled at or after this instant. */
+  scheduledFrom?: Date;
+  /** Only runs scheduled at or before this instant. */
+  scheduledTo?: Date;
   pageSize?: number;
   pageToken?: string;
 }
@@ -107,8 +111,8 @@ export class TaskplaneClient {
   }
 
   /** Runs, the most recently created first; `scheduledFrom`/`scheduledTo` bound their scheduled times. */
-  runs(filter: ListRunsFilter = {}) {
-    return this.service.listRuns(filter);
+  runs({ scheduledFrom, scheduledTo, ...filter }: ListRunsFilter = {}) {
+    return this.service.listRuns({ ...filter, scheduledFrom: timestampOf(scheduledFrom), scheduledTo: timestampOf(scheduledTo) });
   }
 
   async getRun(runId: string) {
@@ -127,7 +131,7 @@ export class TaskplaneClient {
 
   /** The next fires of a schedule with their local times and DST effects, including fires DST skips. */
   previewFires(schedule: ScheduleInit, count = 10, after?: Date) {
-    return this.service.previewSchedule({ schedule, count, after: after ? timestampFromDate(after) : undefined });
+    return this.service.previewSchedule({ schedule, count, after: timestampOf(after) });
   }
 
   /**
@@ -187,3 +191,5 @@ export class TaskplaneClient {
     return (await this.clusterService.listWorkers(filter)).workers;
   }
 }
+
+const timestampOf = (date: Date | undefined) => (date ? timestampFromDate(date) : undefined);
