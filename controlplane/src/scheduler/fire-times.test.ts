@@ -277,6 +277,19 @@ describe("checkedSchedule", () => {
     expect((e as Error).message).toBe('schedule.cron.time_zone: "Mars/Olympus" is not an IANA time zone');
   });
 
+  it("stores a time zone under its IANA name", () => {
+    expect((checkedSchedule(cron("0 9 * * *", "europe/berlin")) as { timeZone: string }).timeZone).toBe("Europe/Berlin");
+  });
+
+  it("rejects jitter on a one-time or manual schedule, naming the jitter field", () => {
+    for (const s of [{ ...common, kind: "once", at: new Date(0), jitterMs: 1_000 }, { ...common, kind: "manual", jitterMs: 1_000 }] as const) {
+      const e = rejection(s);
+      expect(e).toBeInstanceOf(InvalidArgumentError);
+      expect((e as Error).message).toBe("schedule.jitter: only cron and interval schedules take jitter");
+    }
+    expect(() => checkedSchedule({ ...interval(60_000), jitterMs: 1_000 })).not.toThrow();
+  });
+
   it("rejects an end time before the start time", () => {
     const e = rejection(interval(60_000, 0, { startTime: d("2025-01-02T00:00:00Z"), endTime: d("2025-01-01T00:00:00Z") }));
     expect(e).toBeInstanceOf(InvalidArgumentError);

@@ -2,7 +2,7 @@
 // Cron schedules go through zoned-cron (local time and DST); the rest are absolute time.
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
-import { isKnownTimeZone } from "./time-zone.js";
+import { canonicalTimeZone } from "./time-zone.js";
 import { canonicalCronExpression, cronFires, latestCronFires, nextCronFire, type CronFire } from "./zoned-cron.js";
 
 /** A fire as previews show it: for schedules other than cron, local time is UTC and DST plays no part. */
@@ -88,8 +88,10 @@ function previousFireTime(schedule: Schedule, before: Date): Date | undefined {
 export function checkedSchedule(schedule: Schedule): Schedule {
   let checked = schedule;
   if (schedule.kind === "cron") {
-    checkTimeZone(schedule.timeZone);
-    checked = { ...schedule, matchExpression: checkedCronExpression(schedule.expression) };
+    checked = { ...schedule, timeZone: checkedTimeZone(schedule.timeZone), matchExpression: checkedCronExpression(schedule.expression) };
+  }
+  if (!isRecurring(schedule) && schedule.jitterMs > 0) {
+    throw new InvalidArgumentError("schedule.jitter: only cron and interval schedules take jitter");
   }
   if (schedule.startTime && schedule.endTime && schedule.endTime < schedule.startTime) {
     throw new InvalidArgumentError("schedule.end_time: must not be before schedule.start_time");
@@ -134,6 +136,8 @@ function checkedCronExpression(expression: string): string {
   }
 }
 
-function checkTimeZone(timeZone: string): void {
-  if (!isKnownTimeZone(timeZone)) throw new InvalidArgumentError(`schedule.cron.time_zone: "${timeZone}" is not an IANA time zone`);
+function checkedTimeZone(timeZone: string): string {
+  const canonical = canonicalTimeZone(timeZone);
+  if (!canonical) throw new InvalidArgumentError(`schedule.cron.time_zone: "${timeZone}" is not an IANA time zone`);
+  return canonical;
 }

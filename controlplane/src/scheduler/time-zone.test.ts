@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isKnownTimeZone, largestOffsetBetween, nextTransition, offsetAt, previousTransition, segmentAt } from "./time-zone.js";
+import { canonicalTimeZone, largestOffsetBetween, nextTransition, offsetAt, previousTransition, segmentAt } from "./time-zone.js";
 
 // Expected instants below were worked out from the zones' rules and checked against the runtime's
 // Intl data with a minute-by-minute scan, not read off the implementation.
@@ -239,12 +239,20 @@ describe("largestOffsetBetween", () => {
   });
 });
 
-describe("isKnownTimeZone", () => {
+describe("canonicalTimeZone", () => {
   it.each(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Sao_Paulo", "UTC"])("knows %s", (zone) => {
-    expect(isKnownTimeZone(zone)).toBe(true);
+    expect(canonicalTimeZone(zone)).toBe(zone);
+  });
+
+  it.each([
+    ["europe/berlin", "Europe/Berlin"],
+    ["utc", "UTC"],
+    ["US/Eastern", "US/Eastern"],
+  ])("spells %j as %j", (zone, canonical) => {
+    expect(canonicalTimeZone(zone)).toBe(canonical);
   });
 
   it.each(["Not/AZone", "", "Europe/Berlim"])("rejects %j", (zone) => {
-    expect(isKnownTimeZone(zone)).toBe(false);
+    expect(canonicalTimeZone(zone)).toBeUndefined();
   });
 });

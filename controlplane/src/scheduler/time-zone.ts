@@ -98,13 +98,18 @@ export function smallestOffsetBetween(zone: string, from: number, to: number): n
 }
 
 /** Whether `zone` names a time zone this runtime knows. */
-export function isKnownTimeZone(zone: string): boolean {
+/**
+ * The zone's name in the case ICU spells it ("europe/berlin" is "Europe/Berlin"), or undefined for
+ * an unknown zone. Aliases stay as given: ICU would turn "Asia/Kolkata" into "Asia/Calcutta".
+ */
+export function canonicalTimeZone(zone: string): string | undefined {
+  let resolved: string;
   try {
-    formatterFor(zone);
-    return true;
+    resolved = formatterFor(zone).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
+  return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
 }
 
 function offsetsOfYear(zone: string, year: number): YearOffsets {
