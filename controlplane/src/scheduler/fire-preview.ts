@@ -42,7 +42,8 @@ function dstNote(fire: PreviewFire, schedule: Extract<Schedule, { kind: "cron" }
     case "MISSING_TIME": {
       const from = clockTime(fire.time + offsetAt(zone, fire.time - 1));
       const to = clockTime(fire.time + offsetAt(zone, fire.time));
-      const others = (fire.missingTimes ?? 1) > 1 ? ` (and ${fire.missingTimes! - 1} more local times in the gap)` : "";
+      const more = (fire.missingTimes ?? 1) - 1;
+      const others = more > 0 ? ` (and ${more} more local time${more > 1 ? "s" : ""} in the gap)` : "";
       const action = fire.skipped ? "on_missing_time SKIP: no fire" : `on_missing_time RUN_AT_NEXT_VALID_TIME: fires once at ${to}`;
       return `${at}${others} does not exist on ${day} in ${zone}: clocks jump from ${from} to ${to}; ${action}`;
     }
