@@ -2,7 +2,7 @@
 // (schedules, states), and keeps every change to one store operation.
 import { randomUUID } from "node:crypto";
 import { previewFires, type FirePreview } from "../scheduler/fire-preview.js";
-import { checkedSchedule, fireTimesBetween, firstFireTime, isRecurring, latestFireTimes } from "../scheduler/fire-times.js";
+import { checkedSchedule, fireTimesBetween, firstFireTime, isFireTime, isRecurring, latestFireTimes } from "../scheduler/fire-times.js";
 import type { Store, TaskFilter, RunFilter } from "../store/store.js";
 import type { CallbackPolicy } from "./callback-policy.js";
 import type { Clock } from "./clock.js";
@@ -108,8 +108,11 @@ export class TaskOperations {
   async trigger(taskId: string, payload: Payload | undefined, scope: Scope, traceparent?: string): Promise<Run> {
     const task = await this.get(taskId, scope);
     if (task.state === "CANCELLED") throw new FailedPreconditionError(`task ${taskId} is cancelled; create a new task instead`);
-    // A run is unique per scheduled time: two triggers in the same millisecond take the next one.
+    // A run is unique per scheduled time: two triggers in the same millisecond take the next one,
+    // and none takes a time the schedule fires at, whose run may not be written yet (while the
+    // task is paused, or the scheduler down), and would then never be.
     for (let t = this.clock.now().getTime(); ; t++) {
+      if (isFireTime(task.spec.schedule, new Date(t))) continue;
       const run = await this.store.insertRun(newRun(task, new Date(t), "MANUAL", { traceparent, payloadOverride: payload }));
       if (run) {
         this.due.runsDue([run.dueTime]);

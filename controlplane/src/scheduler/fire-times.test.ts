@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
-import { checkedSchedule, firstFireTime, latestFireTimes, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
+import { checkedSchedule, firstFireTime, latestFireTimes, isFireTime, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
 
 const common = { overlap: "SKIP", catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 }, jitterMs: 0 } as const;
 const cron = (expression: string, timeZone = "UTC", bounds: { startTime?: Date; endTime?: Date } = {}): Schedule => ({
@@ -294,6 +294,17 @@ describe("checkedSchedule", () => {
     const e = rejection(interval(60_000, 0, { startTime: d("2025-01-02T00:00:00Z"), endTime: d("2025-01-01T00:00:00Z") }));
     expect(e).toBeInstanceOf(InvalidArgumentError);
     expect((e as Error).message).toBe("schedule.end_time: must not be before schedule.start_time");
+  });
+});
+
+describe("isFireTime", () => {
+  it("is true exactly at the schedule's fire times, within its bounds", () => {
+    expect(isFireTime(cron("*/15 * * * *", "Europe/Berlin"), d("2025-01-01T10:15:00Z"))).toBe(true);
+    expect(isFireTime(cron("*/15 * * * *", "Europe/Berlin"), d("2025-01-01T10:15:00.001Z"))).toBe(false);
+    expect(isFireTime(interval(1_000, 500), d("2025-01-01T10:15:00.500Z"))).toBe(true);
+    expect(isFireTime(interval(1_000, 500, { endTime: d("2025-01-01T00:00:00Z") }), d("2025-01-01T10:15:00.500Z"))).toBe(false);
+    expect(isFireTime({ ...common, kind: "once", at: d("2025-01-01T10:15:00Z") }, d("2025-01-01T10:15:00Z"))).toBe(true);
+    expect(isFireTime({ ...common, kind: "manual" }, d("2025-01-01T10:15:00Z"))).toBe(false);
   });
 });
 

@@ -22,6 +22,11 @@ export function nextFireTime(schedule: Schedule, after: Date): Date | undefined 
   return next;
 }
 
+/** Whether the schedule fires at `time` (before any DST policy skips it). */
+export function isFireTime(schedule: Schedule, time: Date): boolean {
+  return nextFireTime(schedule, new Date(time.getTime() - 1))?.getTime() === time.getTime();
+}
+
 /** Up to `count` fire times strictly after `after` (fires a DST policy skips are left out). */
 export function upcomingFireTimes(schedule: Schedule, after: Date, count: number): Date[] {
   const times: Date[] = [];
