@@ -164,10 +164,12 @@ describe("schedule policies", () => {
       const result = await tp.client.backfill(task!.id, new Date(Math.min(...times)), new Date(Math.max(...times)));
       expect(result.reopened).toBe(skipped.length);
       expect(result.created).toBe(0);
-      await eventually(
+      const ran = await eventually(
         () => Promise.all(skipped.map((r) => tp.client.getRun(r.id))),
         (rs) => rs.every((r) => r.state === RunState.SUCCEEDED && r.trigger === RunTrigger.BACKFILL),
       );
+      // The history still says why the fire did not run at its time.
+      expect(ran.map((r) => r.reason)).toEqual(skipped.map((r) => `reopened by a backfill; skipped before: ${r.reason}`));
       await tp.client.cancel(task!.id);
     });
 

@@ -43,7 +43,8 @@ export async function insertOrReopenSkipped(db: Queryable, runs: NewRun[], now: 
     runs,
     now,
     `DO UPDATE SET state = EXCLUDED.state, trigger = EXCLUDED.trigger, due_time = EXCLUDED.due_time, overlap_policy = EXCLUDED.overlap_policy,
-                   max_attempts = EXCLUDED.max_attempts, reason = NULL, end_time = NULL, fire_time = NULL,
+                   max_attempts = EXCLUDED.max_attempts, end_time = NULL, fire_time = NULL,
+                   reason = 'reopened by a backfill; skipped before: ' || COALESCE(runs.reason, 'no reason given'),
                    callback = EXCLUDED.callback, notify = EXCLUDED.notify
        WHERE runs.state = 'SKIPPED'`,
   );
