@@ -113,6 +113,22 @@ describe("interval schedules", () => {
   it("fires at creation time when creation falls exactly on the grid", () => {
     expect(firstFireTime(interval(60_000), d("2025-01-01T00:05:00Z"))).toEqual(d("2025-01-01T00:05:00Z"));
   });
+
+  it("never shifts with DST: every 24 h stays at 01:30 UTC across both of Berlin's 2027 transitions", () => {
+    const daily = interval(24 * 3_600_000, 5_400_000);
+    for (const around of ["2027-03-27T12:00:00Z", "2027-10-30T12:00:00Z"]) {
+      const times = upcomingFireTimes(daily, d(around), 3);
+      expect(times.map((t) => t.toISOString().slice(11))).toEqual(["01:30:00.000Z", "01:30:00.000Z", "01:30:00.000Z"]);
+      expect(times[2]!.getTime() - times[0]!.getTime()).toBe(48 * 3_600_000);
+    }
+    // Every 15 minutes through the hour Berlin's clocks skip: four fires, 15 minutes apart.
+    expect(iso(upcomingFireTimes(interval(900_000), d("2027-03-28T00:59:59Z"), 4))).toEqual([
+      "2027-03-28T01:00:00.000Z",
+      "2027-03-28T01:15:00.000Z",
+      "2027-03-28T01:30:00.000Z",
+      "2027-03-28T01:45:00.000Z",
+    ]);
+  });
 });
 
 describe("start and end bounds", () => {
