@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NonRetryableError, Priority, RunState, schedules, TaskplaneClient, TaskState } from "@taskplane/sdk";
@@ -187,6 +188,39 @@ describe("dashboard in a browser", () => {
     await page.getByTestId("run-logs").getByText("step 2 of 2").waitFor();
     await page.getByTestId("run-state").getByText("SUCCEEDED").waitFor();
     expect(await page.getByText("following while it runs").count()).toBe(0);
+  });
+
+  it("shows fire times in UTC and in the schedule's zone, the due time under jitter, and what DST does", async () => {
+    const { task } = await admin.createTask({
+      type: "e2e.nightly",
+      queue: "e2e",
+      schedule: schedules.cron("30 2 * * *", "Europe/Berlin", { jitterMs: 10 * 60_000 }),
+    });
+    const [next] = await admin.upcomingFires(task!.id);
+    const utc = (t: Timestamp | undefined) => timestampDate(t!).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+    await page.goto(`${tp.address}/ui/tasks/${task!.id}`);
+    // The browser is in Berlin too: the first column is UTC, whatever the browser's zone.
+    const upcoming = page.getByTestId("fire-times").first();
+    await upcoming.locator("tbody tr").first().waitFor();
+    const cells = await upcoming.locator("tbody tr").first().locator("td").allTextContents();
+    expect(cells[0]).toMatch(new RegExp(`^${utc(next!.time)} \\(due ${utc(next!.dueTime)}, .+ later with jitter\\)$`));
+    expect(cells[1]).toBe(`${next!.localTime} Europe/Berlin`);
+    expect(next!.localTime).toMatch(/T02:30:00\+0[12]:00$/);
+
+    // 02:30 does not exist on 28 March 2027 in Berlin: by default it fires at the jump, 01:00Z.
+    await page.getByText("Preview fires after another date").click();
+    await page.getByLabel("After (your time)").fill("2027-03-27T12:00");
+    await page.getByRole("button", { name: "Preview", exact: true }).click();
+    const preview = page.getByTestId("fire-times").nth(1);
+    await preview.locator("tbody tr").first().waitFor();
+    const dst = await preview.locator("tbody tr").first().locator("td").allTextContents();
+    expect(dst[0]).toBe("2027-03-28 01:00:00 UTC");
+    expect(dst[1]).toBe("2027-03-28T02:30:00 Europe/Berlin");
+    expect(dst[2]).toContain("DST: local time skipped");
+    expect(dst[2]).toContain("02:30 does not exist on 2027-03-28 in Europe/Berlin: clocks jump from 02:00 to 03:00");
+    // A schedule's preview has no task, so no jitter and no due time.
+    expect(await preview.getByTestId("due-time").count()).toBe(0);
+    await admin.cancel(task!.id);
   });
 
   it("shows run counts, the failure, queues, workers and the leader on the overview", async () => {

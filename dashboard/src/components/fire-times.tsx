@@ -1,6 +1,8 @@
-// Upcoming fire times with their local time, and what daylight saving time does to each.
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+// Upcoming fire times in UTC and in the schedule's zone, as the API gives them (not the browser's
+// zone, which may differ from both), with the due time under jitter and what DST does to each.
+import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { DstEffect, type FireTime } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import { formatSpan } from "../format.js";
 import { TimeStamp } from "./time-stamp.js";
 
 const DST: Record<DstEffect, string> = {
@@ -16,7 +18,7 @@ export function FireTimes({ fires, empty }: { fires: FireTime[]; empty: string }
     <table data-testid="fire-times">
       <thead>
         <tr>
-          <th scope="col">Fires at (your time)</th>
+          <th scope="col">Fires at (UTC)</th>
           <th scope="col">In the schedule's zone</th>
           <th scope="col">DST</th>
         </tr>
@@ -25,11 +27,11 @@ export function FireTimes({ fires, empty }: { fires: FireTime[]; empty: string }
         {fires.map((f, i) => (
           <tr key={i} className={f.skipped ? "skipped" : undefined}>
             <td>
-              <TimeStamp value={f.time} />
-              {f.dueTime && !sameInstant(f.dueTime, f.time) && (
-                <span className="muted">
+              <TimeStamp value={f.time} utc />
+              {f.time && f.dueTime && jitterMs(f.time, f.dueTime) > 0 && (
+                <span className="muted" data-testid="due-time">
                   {" "}
-                  (due <TimeStamp value={f.dueTime} /> with jitter)
+                  (due <TimeStamp value={f.dueTime} utc />, {jitterText(jitterMs(f.time, f.dueTime))} later with jitter)
                 </span>
               )}
             </td>
@@ -47,4 +49,6 @@ export function FireTimes({ fires, empty }: { fires: FireTime[]; empty: string }
   );
 }
 
-const sameInstant = (a: Timestamp, b: Timestamp | undefined) => !!b && a.seconds === b.seconds && a.nanos === b.nanos;
+const jitterMs = (time: Timestamp, due: Timestamp) => timestampMs(due) - timestampMs(time);
+/** Whole seconds once there are any, as the due time beside it is shown to the second. */
+const jitterText = (ms: number) => formatSpan(ms < 1_000 ? ms : Math.floor(ms / 1_000) * 1_000);
