@@ -139,8 +139,10 @@ describe("task lifecycle", () => {
     );
     expect(skipped.runs[0]!.reason).toBe("task paused");
     const countWhilePaused = (await client.runs({ taskId: task!.id, state: RunState.SUCCEEDED })).runs.length;
-    // Paused for more than two fire times.
+    // Paused for more than two fire times, the task changed meanwhile (its updated time moves).
     await new Promise((r) => setTimeout(r, 2_500));
+    await client.updateCallback(task!.id, undefined);
+    await new Promise((r) => setTimeout(r, 1_300));
     expect((await client.runs({ taskId: task!.id, state: RunState.SUCCEEDED })).runs.length).toBe(countWhilePaused);
     const resumedAt = Date.now();
     const resumed = await client.resume(task!.id);
@@ -155,8 +157,10 @@ describe("task lifecycle", () => {
     const { runs: all } = await client.runs({ taskId: task!.id, pageSize: 100 });
     const pausedFires = all.filter((r) => r.state === RunState.SKIPPED && r.reason === "task paused");
     expect(pausedFires.length).toBeGreaterThanOrEqual(2);
-    const times = all.map((r) => Number(r.scheduledTime!.seconds));
+    const times = all.map((r) => Number(r.scheduledTime!.seconds)).sort((a, b) => a - b);
     expect(new Set(times).size).toBe(times.length);
+    // And no second of the schedule, paused or not, lacks its run.
+    expect(times).toEqual(times.map((_, i) => times[0]! + i));
     await expectCode(client.pause((await client.createTask({ type: "ok", schedule: schedules.manual() })).task!.id), Code.FailedPrecondition);
     await client.cancel(task!.id);
   });

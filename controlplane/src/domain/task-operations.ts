@@ -2,7 +2,7 @@
 // (schedules, states), and keeps every change to one store operation.
 import { randomUUID } from "node:crypto";
 import { previewFires, type FirePreview } from "../scheduler/fire-preview.js";
-import { checkedSchedule, fireTimesBetween, firstFireTime, isFireTime, isRecurring, latestFireTimes } from "../scheduler/fire-times.js";
+import { checkedSchedule, fireTimesBetween, firstFireTime, isFireTime, isRecurring, latestFireTimes, nextFireTime } from "../scheduler/fire-times.js";
 import type { Store, TaskFilter, RunFilter } from "../store/store.js";
 import type { CallbackPolicy } from "./callback-policy.js";
 import type { Clock } from "./clock.js";
@@ -143,11 +143,18 @@ export class TaskOperations {
     if (task.state === "ACTIVE") return task;
     const now = this.clock.now();
     const next = firstFireTime(task.spec.schedule, now);
-    // The task was last updated when it was paused.
-    const missed = latestFireTimes(task.spec.schedule, task.updateTime, now, MAX_RECORDED_PAUSED_FIRES);
+    // No fire is written while paused: the fires missed are those after the last one written (the
+    // one the pause skipped).
+    const since = (await this.store.lastScheduledTime(task.id)) ?? task.createTime;
+    const missed = latestFireTimes(task.spec.schedule, since, now, MAX_RECORDED_PAUSED_FIRES);
+    const unrecorded = missed.length === MAX_RECORDED_PAUSED_FIRES && nextFireTime(task.spec.schedule, since)! < missed[0]!;
+    const reasonAt = (i: number) =>
+      i === 0 && unrecorded
+        ? `task paused; so were the fires after ${since.toISOString()} before this one, not recorded one by one (a resume records the latest ${MAX_RECORDED_PAUSED_FIRES})`
+        : "task paused";
     const { task: resumed } = await this.changeState(task, ["PAUSED"], next ? "ACTIVE" : "COMPLETED", {
       nextRun: next ? newRun(task, next, "SCHEDULE") : undefined,
-      records: missed.map((t) => ({ ...newRun(task, t, "SCHEDULE"), state: "SKIPPED" as const, reason: "task paused" })),
+      records: missed.map((t, i) => ({ ...newRun(task, t, "SCHEDULE"), state: "SKIPPED" as const, reason: reasonAt(i) })),
     });
     if (next) this.due.runsDue([next]);
     return resumed;

@@ -296,6 +296,8 @@ export interface Store {
   /** Opens a finished run for one more attempt, due now. */
   reopenRun(runId: string, extraAttempts: number, now: Date): Promise<Run | undefined>;
   lastFinishedRunId(taskId: string): Promise<string | undefined>;
+  /** The scheduled time of the task's latest scheduled fire (its pause skipped it, for a paused task). */
+  lastScheduledTime(taskId: string): Promise<Date | undefined>;
   appendLogs(runId: string, attempt: number, lines: { time: Date; message: string }[]): Promise<"ok" | "not_found" | "stale">;
   listRunLogs(runId: string, afterSequence: bigint, limit: number): Promise<LogEntry[]>;
 

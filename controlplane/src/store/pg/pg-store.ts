@@ -116,6 +116,10 @@ export class PgStore implements Store {
     return inAuditedTransaction(this.pool, (db) => runs.reopenRun(db, runId, extraAttempts, now), (r) => r && { namespace: r.namespace, target: r.id });
   }
 
+  lastScheduledTime(taskId: string) {
+    return runs.selectLastScheduledTime(this.pool, taskId);
+  }
+
   lastFinishedRunId(taskId: string) {
     return runs.selectLastFinishedRunId(this.pool, taskId);
   }

@@ -44,7 +44,8 @@ export async function insertOrReopenSkipped(db: Queryable, runs: NewRun[], now: 
     now,
     `DO UPDATE SET state = EXCLUDED.state, trigger = EXCLUDED.trigger, due_time = EXCLUDED.due_time, overlap_policy = EXCLUDED.overlap_policy,
                    max_attempts = EXCLUDED.max_attempts, end_time = NULL, fire_time = NULL,
-                   reason = 'reopened by a backfill; skipped before: ' || COALESCE(runs.reason, 'no reason given'),
+                   reason = CASE WHEN EXCLUDED.trigger = 'BACKFILL'
+                                 THEN 'reopened by a backfill; skipped before: ' || COALESCE(runs.reason, 'no reason given') END,
                    callback = EXCLUDED.callback, notify = EXCLUDED.notify
        WHERE runs.state = 'SKIPPED'`,
   );
@@ -168,6 +169,15 @@ export async function selectLastFinishedRunId(db: Queryable, taskId: string): Pr
     [taskId],
   );
   return rows[0]?.id;
+}
+
+/** The latest scheduled time of the task's scheduled fires (not triggers or backfills), one step back on its index. */
+export async function selectLastScheduledTime(db: Queryable, taskId: string): Promise<Date | undefined> {
+  const { rows } = await db.query<{ scheduled_time: Date }>(
+    `SELECT scheduled_time FROM runs WHERE task_id = $1 AND trigger = 'SCHEDULE' ORDER BY scheduled_time DESC LIMIT 1`,
+    [taskId],
+  );
+  return rows[0]?.scheduled_time;
 }
 
 /** The run's current attempt state, for telling a stale report from an unknown run. */
