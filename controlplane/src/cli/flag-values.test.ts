@@ -10,7 +10,9 @@ describe("flag values", () => {
     expect(parseDuration("--in", "500ms")).toBe(500);
     expect(parseDuration("--ttl", "90")).toBe(90_000);
     expect(parseDuration("--ttl", "1.5s")).toBe(1_500);
-    for (const bad of ["", "soon", "10 m", "m10", "10m-", "-5s"]) expect(() => parseDuration("--in", bad), bad).toThrow(UsageError);
+    for (const bad of ["", "soon", "10 m", "m10", "10m-", "-", "-soon"]) expect(() => parseDuration("--in", bad), bad).toThrow(/is not a duration such as 30s/);
+    for (const negative of ["-5s", " -1h30m", "-90"]) expect(() => parseDuration("--jitter", negative), negative).toThrow(/^--jitter: ".*" is negative; a duration must not be negative$/);
+    expect(() => parseDuration("--jitter", "-5s")).toThrow(UsageError);
   });
 
   it("reads ISO times as UTC unless they carry an offset", () => {

@@ -10,11 +10,18 @@ const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as c
  */
 export function parseDuration(flag: string, text: string, bareUnit: keyof typeof UNIT_MS = "s"): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * UNIT_MS[bareUnit]);
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join("") !== trimmed) {
-    throw new UsageError(`${flag}: "${text}" is not a duration such as 30s, 10m, 1h30m or 7d`);
-  }
+  const ms = durationMs(trimmed, bareUnit);
+  if (ms !== undefined) return ms;
+  // "-5s" is a duration with a sign: say what is wrong with it rather than that it is no duration.
+  if (trimmed.startsWith("-") && durationMs(trimmed.slice(1), bareUnit) !== undefined) throw new UsageError(`${flag}: "${text}" is negative; a duration must not be negative`);
+  throw new UsageError(`${flag}: "${text}" is not a duration such as 30s, 10m, 1h30m or 7d`);
+}
+
+/** The milliseconds a duration's text stands for, or undefined when it is not one. */
+function durationMs(text: string, bareUnit: keyof typeof UNIT_MS): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * UNIT_MS[bareUnit]);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join("") !== text) return undefined;
   return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * UNIT_MS[p[2] as keyof typeof UNIT_MS], 0));
 }
 
