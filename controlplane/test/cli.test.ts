@@ -35,6 +35,15 @@ interface RunJson {
   state: string;
   trigger: string;
   attempt?: number;
+  scheduledTime?: string;
+  reason?: string;
+}
+interface FireJson {
+  time: string;
+  localTime: string;
+  timeZone: string;
+  dueTime?: string;
+  note?: string;
 }
 
 describe("taskplane CLI", () => {
@@ -154,6 +163,57 @@ describe("taskplane CLI", () => {
     expect(parsed<TaskJson>(got)).toMatchObject({ id: task!.id, state: "TASK_STATE_ACTIVE", spec: { type: "list.me" } });
   });
 
+  it("gets a task with its next fires: UTC, local and due times and DST notes; a preview of it has the due times too", async () => {
+    // From next year's last week of March, in which Europe/Berlin's clocks jump from 02:00 to 03:00.
+    const year = new Date().getUTCFullYear() + 1;
+    const { task } = await admin.createTask({
+      type: "cli.next-fires",
+      queue: "idle",
+      schedule: schedules.cron("30 2 * * *", "Europe/Berlin", { startTime: new Date(Date.UTC(year, 2, 24)), jitterMs: 600_000 }),
+    });
+    const [table, json, preview, previewJson] = await Promise.all([
+      cli(["tasks", "get", task!.id]),
+      cli(["tasks", "get", task!.id, "-o", "json"]),
+      cli(["tasks", "preview", task!.id, "--count", "12"]),
+      cli(["tasks", "preview", task!.id, "--count", "12", "-o", "json"]),
+    ]);
+
+    const got = parsed<TaskJson & { upcomingFires: FireJson[] }>(json);
+    expect(got).toMatchObject({ id: task!.id, spec: { type: "cli.next-fires" } });
+    const fires = got.upcomingFires;
+    expect(fires).toHaveLength(10);
+    expect(fires[0]).toMatchObject({ time: `${year}-03-24T01:30:00Z`, localTime: `${year}-03-24T02:30:00+01:00`, timeZone: "Europe/Berlin" });
+    for (const f of fires) {
+      const offset = Date.parse(f.dueTime!) - Date.parse(f.time);
+      expect(offset, f.time).toBeGreaterThanOrEqual(0);
+      expect(offset, f.time).toBeLessThan(600_000);
+    }
+    const gap = fires.filter((f) => /02:30 does not exist/.test(f.note ?? ""));
+    expect(gap).toHaveLength(1);
+    expect(gap[0]!.localTime).toMatch(/T02:30:00$/);
+
+    // The table's "next fires" lines: UTC, local time, the due time when jitter moves it, the note.
+    const lines = succeeded(table).split("\n");
+    const first = lines.indexOf("next fires:");
+    expect(first, table.stdout).toBeGreaterThan(0);
+    const fireLines = lines.slice(first + 1, first + 11);
+    fires.forEach((f, i) => {
+      expect(fireLines[i]!.startsWith(`  ${f.time}  ${f.localTime} `), fireLines[i]).toBe(true);
+      if (f.dueTime !== f.time) expect(fireLines[i]).toContain(`  due ${f.dueTime}`);
+    });
+    expect(fireLines.find((l) => l.startsWith(`  ${gap[0]!.time}`))).toMatch(/\s02:30 does not exist on \S+ in Europe\/Berlin: clocks jump from 02:00 to 03:00/);
+
+    // The preview has the same due times for those fires; after them it cannot know them.
+    const previewed = parsed<FireJson[]>(previewJson);
+    expect(previewed).toHaveLength(12);
+    expect(previewed.slice(0, 10).map((f) => [f.time, f.dueTime])).toEqual(fires.map((f) => [f.time, f.dueTime]));
+    expect(previewed.slice(10).map((f) => f.dueTime)).toEqual([undefined, undefined]);
+    const rows = succeeded(preview).trimEnd().split("\n");
+    expect(rows[0]).toMatch(/^TIME \(UTC\)\s+DUE \(UTC\)\s+LOCAL TIME\s+ZONE\s+DST\s+RUNS\s+NOTE$/);
+    expect(rows[1]!.split(/\s+/).slice(0, 3)).toEqual([fires[0]!.time, fires[0]!.dueTime, fires[0]!.localTime]);
+    expect(rows.slice(11).map((r) => r.split(/\s+/)[1])).toEqual(["unknown", "unknown"]);
+  });
+
   it("triggers a run a worker completes, follows its logs until it ends, shows it, retries it, and lists the worker", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -266,6 +326,55 @@ describe("taskplane CLI", () => {
     expect(runs.filter((r) => r.trigger === "RUN_TRIGGER_BACKFILL")).toHaveLength(1441);
   });
 
+  it("backfills a range across a DST change in parts that count the fires DST skips, and finds its runs by scheduled time", async () => {
+    // On 2026-10-25 Europe/Berlin goes back from 03:00 to 02:00: run-once-last skips the first
+    // 02:00-02:59 (00:00Z-00:59Z), 60 fires a preview counts but that get no run.
+    const task = await createTask(["--type", "cli.dst-backfill", "--queue", "dst-backfill", "--cron", "* * * * *", "--tz", "Europe/Berlin", "--on-repeated-time", "run-once-last"]);
+    const backfill = await cli(["tasks", "backfill", task.id, "--from", "2026-10-24T00:00Z", "--to", "2026-11-01T00:00Z", "-o", "json"]);
+    // Eight days of minutes and the last one, less the 60 skipped: more than one call takes (10,000).
+    expect(parsed<object>(backfill)).toEqual({ fireTimes: 11_461, created: 11_461 });
+
+    const scheduled = async (from: string, to: string) =>
+      parsed<RunJson[]>(await cli(["runs", "list", "--task", task.id, "--scheduled-from", from, "--scheduled-to", to, "--limit", "0", "-o", "json"]));
+    const [firstPass, secondPass, lastMinute] = await Promise.all([
+      scheduled("2026-10-25T02:00:00+02:00", "2026-10-25T02:59:59+02:00"),
+      scheduled("2026-10-25T02:00:00+01:00", "2026-10-25T02:59:59+01:00"),
+      scheduled("2026-11-01T00:00Z", "2026-11-01T00:00Z"),
+    ]);
+    expect(firstPass).toEqual([]);
+    expect(secondPass).toHaveLength(60);
+    expect(new Set(secondPass.map((r) => r.scheduledTime)).size).toBe(60);
+    expect(secondPass.every((r) => r.trigger === "RUN_TRIGGER_BACKFILL" && r.scheduledTime!.startsWith("2026-10-25T01:"))).toBe(true);
+    expect(lastMinute).toEqual([expect.objectContaining({ trigger: "RUN_TRIGGER_BACKFILL", scheduledTime: "2026-11-01T00:00:00Z" })]);
+  });
+
+  it("lists runs with why the skipped ones did not run, between scheduled times", async () => {
+    const task = (await admin.createTask({ type: "cli.reasons", queue: "idle", schedule: schedules.every(3_600_000) })).task!;
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const hoursAgo = (n: number) => new Date(hour - n * 3_600_000).toISOString();
+    // Three past fires due at once with overlap skip: one waits in the queue (no worker takes "idle"),
+    // so the other two are SKIPPED.
+    succeeded(await cli(["tasks", "backfill", task.id, "--from", hoursAgo(3), "--to", hoursAgo(1), "--overlap", "skip"]));
+    await eventually(() => admin.runs({ taskId: task.id, state: RunState.SKIPPED }), (page) => page.runs.length === 2);
+
+    const [table, oneHour, none] = await Promise.all([
+      cli(["runs", "list", "--task", task.id, "--scheduled-to", hoursAgo(1)]),
+      cli(["runs", "list", "--task", task.id, "--scheduled-from", hoursAgo(2), "--scheduled-to", hoursAgo(2), "-o", "json"]),
+      cli(["runs", "list", "--task", task.id, "--scheduled-from", hoursAgo(5), "--scheduled-to", hoursAgo(4)]),
+    ]);
+    // The live run, scheduled within the next hour, is after --scheduled-to.
+    const rows = succeeded(table).trimEnd().split("\n");
+    expect(rows[0]).toMatch(/^ID\s+TASK\s+TYPE\s+STATE\s+TRIGGER\s+ATTEMPT\s+SCHEDULED \(UTC\)\s+ENDED \(UTC\)\s+REASON$/);
+    expect(rows).toHaveLength(4);
+    expect(rows.filter((r) => /\sSKIPPED\s.*\sthe previous run was still running \(overlap policy SKIP\)$/.test(r))).toHaveLength(2);
+    expect(rows.filter((r) => /\s-$/.test(r))).toHaveLength(1);
+    const [run] = parsed<RunJson[]>(oneHour);
+    expect(parsed<RunJson[]>(oneHour)).toHaveLength(1);
+    expect(run!.scheduledTime).toBe(hoursAgo(2).replace(".000Z", "Z"));
+    expect(succeeded(none)).toBe("");
+    expect(none.stderr).toBe("(none)\n");
+  });
+
   it("creates many tasks from JSON Lines on stdin in batches, and names the line it cannot read", async () => {
     const lines = Array.from({ length: 600 }, (_, i) => JSON.stringify({ type: "cli.bulk", labels: { suite: "bulk", n: String(i) }, schedule: { manual: {} } }));
     const created = parsed<TaskJson[]>(await cli(["tasks", "create", "--from-file", "-", "--batch-size", "250", "-o", "json"], { stdin: lines.join("\n") + "\n" }));
@@ -302,8 +411,18 @@ describe("taskplane CLI", () => {
       cli(["tasks", "list", "-o", "yaml"]),
       cli(["tasks", "create", "--type", "x", "--cron", "* * * * *", "--at", "2030-01-01T00:00:00Z"]),
       cli(["tasks", "create", "--type", "x", "--in", "soon"]),
+      cli(["tasks", "create", "--type", "x", "--every", "1m", "--jitter", "-5s"]),
+      cli(["runs", "list", "--scheduled-from", "2026-03-29T03:00Z", "--scheduled-to", "2026-03-29T02:00Z"]),
     ]);
-    const lines = [/unknown option '--bogus'/, /missing required argument 'task-id'/, /argument 'yaml' is invalid/, /--cron and --at were both given/, /--in: "soon" is not a duration/];
+    const lines = [
+      /unknown option '--bogus'/,
+      /missing required argument 'task-id'/,
+      /argument 'yaml' is invalid/,
+      /--cron and --at were both given/,
+      /--in: "soon" is not a duration/,
+      /--jitter: "-5s" is negative; a duration must not be negative/,
+      /--scheduled-to is before --scheduled-from/,
+    ];
     usage.forEach((r, i) => failed(r, 2, lines[i]!));
   });
 

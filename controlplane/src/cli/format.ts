@@ -1,7 +1,7 @@
 // Values as people read them in tables: times in UTC ISO 8601, durations like 1h30m, enum names,
 // schedules in words, payloads as their JSON text when short.
-import { durationMs, timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { CatchUpMode, MissingTimePolicy, OverlapPolicy, RepeatedTimePolicy, type Payload, type Schedule } from "@taskplane/proto/taskplane/v1/task_pb.js";
+import { durationMs, timestampDate, timestampMs, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { CatchUpMode, MissingTimePolicy, OverlapPolicy, RepeatedTimePolicy, type FireTime, type Payload, type Schedule } from "@taskplane/proto/taskplane/v1/task_pb.js";
 
 export const NONE = "-";
 
@@ -73,6 +73,26 @@ export function describePolicies(schedule: Schedule | undefined): string {
   return parts.join("; ");
 }
 
+/**
+ * A task's next fires, a line each: the UTC time, the local time, the due time when jitter moves
+ * it, and what DST does to it when a transition is involved.
+ * @example "\n  2026-03-29T01:00:00Z  2026-03-29T02:30:00         due 2026-03-29T01:04:10Z  02:30 does not exist …"
+ */
+export function describeFires(fires: FireTime[]): string {
+  if (!fires.length) return NONE;
+  const width = Math.max(...fires.map((f) => f.localTime.length));
+  return fires.map((f) => `\n  ${[formatTime(f.time), f.localTime.padEnd(width), ...fireRemarks(f)].join("  ").trimEnd()}`).join("");
+}
+
+function fireRemarks(fire: FireTime): string[] {
+  const remarks: string[] = [];
+  const moved = fire.dueTime && fire.time && timestampMs(fire.dueTime) !== timestampMs(fire.time);
+  if (moved) remarks.push(`due ${formatTime(fire.dueTime)}`);
+  const dst = [fire.skipped ? "skipped:" : "", fire.note].filter(Boolean).join(" ");
+  if (dst) remarks.push(dst);
+  return remarks;
+}
+
 /** A payload's text when it is short JSON or text; else its size and type. */
 export function describePayload(payload: Payload | undefined, maxChars = 200): string {
   if (!payload || payload.data.length === 0) return NONE;
@@ -82,6 +102,15 @@ export function describePayload(payload: Payload | undefined, maxChars = 200): s
     if (text.length <= maxChars && !/[\u0000-\u0008\u000e-\u001f]/.test(text)) return text.replace(/\s*\n\s*/g, " ");
   }
   return `${payload.data.length} bytes of ${type}`;
+}
+
+/** Text on one line, cut at a word to at most `maxChars` with "…" when longer; "-" when empty. */
+export function truncate(text: string, maxChars: number): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  if (line.length <= maxChars) return line || NONE;
+  const cut = line.slice(0, maxChars - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > maxChars / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
 export function describeLabels(labels: Record<string, string>): string {

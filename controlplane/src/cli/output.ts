@@ -31,7 +31,12 @@ export function printList<Desc extends DescMessage>(output: OutputFormat, view: 
 
 export function printOne<Desc extends DescMessage>(output: OutputFormat, view: View<Desc>, item: MessageShape<Desc>): void {
   if (output === "json") return printJson(toJson(view.schema, item));
-  printFields((view.fields ?? view.columns).map(([label, value]) => [label, value(item)]));
+  printFields(fieldsOf(view, item));
+}
+
+/** The label and value lines of one message, for a command that adds lines of its own. */
+export function fieldsOf<Desc extends DescMessage>(view: View<Desc>, item: MessageShape<Desc>): Array<[string, string]> {
+  return (view.fields ?? view.columns).map(([label, value]) => [label, value(item)]);
 }
 
 /** A response message as JSON, or a sentence for people. */
@@ -61,5 +66,6 @@ export function printTable(headers: string[], rows: string[][]): void {
 
 export function printFields(fields: Array<[string, string]>): void {
   const width = Math.max(...fields.map(([label]) => label.length)) + 1;
-  for (const [label, value] of fields) console.log(`${`${label}:`.padEnd(width)} ${value}`);
+  // A value that starts on its own line (a list of attempts, of fires) leaves no trailing blanks.
+  for (const [label, value] of fields) console.log(`${`${label}:`.padEnd(width)} ${value}`.replace(/[ \t]+$/gm, ""));
 }

@@ -4,8 +4,8 @@ import { toJson } from "@bufbuild/protobuf";
 import { RunState } from "@taskplane/sdk";
 import type { LogEntry } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { apiAction, apiCommand, type Api } from "./api-connection.js";
-import { EXIT } from "./exit-codes.js";
-import { enumNames, parseDuration, parseEnum } from "./flag-values.js";
+import { EXIT, UsageError } from "./exit-codes.js";
+import { enumNames, parseDuration, parseEnum, parseTime } from "./flag-values.js";
 import { formatTime } from "./format.js";
 import { printList, printOne } from "./output.js";
 import { addLimitOption, collectPages, limitOf } from "./paging.js";
@@ -17,20 +17,15 @@ const LOG_PAGE = 1_000;
 export function runsCommand(): Command {
   const runs = new Command("runs").description("read runs and their logs");
 
-  apiAction<{ task?: string; state?: string; limit: string }>(
+  apiAction<ListFlags>(
     addLimitOption(
-      apiCommand(runs, "list", "list runs, newest scheduled time first")
+      apiCommand(runs, "list", "list runs, the most recently created first (not in scheduled-time order)")
         .option("--task <task-id>", "only runs of this task")
-        .addOption(new Option("--state <state>", "only runs in this state").choices(enumNames(RunState))),
+        .addOption(new Option("--state <state>", "only runs in this state").choices(enumNames(RunState)))
+        .option("--scheduled-from <time>", "only runs scheduled at or after this time (ISO 8601; UTC unless it has an offset)")
+        .option("--scheduled-to <time>", "only runs scheduled at or before this time"),
     ),
-    async (api, flags) => {
-      const filter = { namespace: api.namespace, taskId: flags.task, state: flags.state === undefined ? undefined : parseEnum("--state", flags.state, RunState) };
-      const items = await collectPages(limitOf(flags), async (pageSize, pageToken) => {
-        const page = await api.client.runs({ ...filter, pageSize, pageToken });
-        return { items: page.runs, nextPageToken: page.nextPageToken };
-      });
-      printList(api.output, runView, items);
-    },
+    listRuns,
   );
 
   apiAction(apiCommand(runs, "get <run-id>", "show a run with every attempt"), async (api, _flags, [runId]) => {
@@ -45,6 +40,32 @@ export function runsCommand(): Command {
   );
 
   return runs;
+}
+
+interface ListFlags {
+  task?: string;
+  state?: string;
+  scheduledFrom?: string;
+  scheduledTo?: string;
+  limit: string;
+}
+
+async function listRuns(api: Api, flags: ListFlags) {
+  const scheduledFrom = flags.scheduledFrom === undefined ? undefined : parseTime("--scheduled-from", flags.scheduledFrom);
+  const scheduledTo = flags.scheduledTo === undefined ? undefined : parseTime("--scheduled-to", flags.scheduledTo);
+  if (scheduledFrom && scheduledTo && scheduledTo < scheduledFrom) throw new UsageError("--scheduled-to is before --scheduled-from");
+  const filter = {
+    namespace: api.namespace,
+    taskId: flags.task,
+    state: flags.state === undefined ? undefined : parseEnum("--state", flags.state, RunState),
+    scheduledFrom,
+    scheduledTo,
+  };
+  const items = await collectPages(limitOf(flags), async (pageSize, pageToken) => {
+    const page = await api.client.runs({ ...filter, pageSize, pageToken });
+    return { items: page.runs, nextPageToken: page.nextPageToken };
+  });
+  printList(api.output, runView, items);
 }
 
 async function printLogs(api: Api, runId: string) {

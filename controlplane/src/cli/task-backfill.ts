@@ -30,13 +30,14 @@ export async function backfillTask(api: Api, flags: BackfillFlags, [taskId]: str
   const progress = startProgress("backfilling", 100, api.output);
   try {
     for (let start = from; ; ) {
-      // The end of this part: the 1,000th fire time from `start`, or the range's end. The server
-      // refuses any other kind of schedule with its own message, so those go in one call.
+      // The end of this part: the 1,000th fire from `start`, or the range's end. The preview counts
+      // fires DST skips too, so a part holds at most 1,000 fire times and fewer fires mean the
+      // schedule ends first. The server refuses any other kind of schedule with its own message.
       let end = to;
       if (recurring) {
-        const { fireTimes } = await api.client.previewFires(schedule, PART, new Date(start.getTime() - 1));
-        const last = fireTimes.at(-1);
-        if (fireTimes.length === PART && last && timestampDate(last) < to) end = timestampDate(last);
+        const { fires } = await api.client.previewFires(schedule, PART, new Date(start.getTime() - 1));
+        const last = fires.at(-1)?.time;
+        if (fires.length === PART && last && timestampDate(last) < to) end = timestampDate(last);
       }
       const part = await api.client.backfill(taskId!, start, end, overlap);
       total.fireTimes += part.fireTimes;

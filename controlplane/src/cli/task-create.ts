@@ -10,7 +10,7 @@ import type { Api } from "./api-connection.js";
 import { UsageError } from "./exit-codes.js";
 import { enumNames, flagName, repeatable, parseCount, parseDuration, parseEnum, parseLabels } from "./flag-values.js";
 import { enumName, formatTime } from "./format.js";
-import { printFields, printJson, printList } from "./output.js";
+import { fieldsOf, printFields, printJson, printList } from "./output.js";
 import { addPayloadOptions, payloadFromFlags, readStdin, type PayloadFlags } from "./payload-input.js";
 import { startProgress } from "./progress.js";
 import { addScheduleOptions, scheduleFromFlags, type ScheduleFlags } from "./schedule-flags.js";
@@ -65,7 +65,7 @@ export async function createTasks(api: Api, flags: CreateFlags): Promise<void> {
 
 function printCreated(api: Api, res: MessageShape<typeof CreateTaskResponseSchema>) {
   if (api.output === "json") return printJson(toJson(CreateTaskResponseSchema, res));
-  const fields = taskView.fields!.map(([label, value]): [string, string] => [label, value(res.task!)]);
+  const fields = fieldsOf(taskView, res.task!);
   if (res.firstRun) fields.push(["first run", `${res.firstRun.id} (${enumName(RunState, res.firstRun.state)}, due ${formatTime(res.firstRun.dueTime)})`]);
   if (res.existing) fields.push(["existing", "yes: a task with this idempotency key was created before and is returned unchanged"]);
   printFields(fields);

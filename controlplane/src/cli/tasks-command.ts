@@ -1,26 +1,27 @@
 // `taskplane tasks …`: create, read and steer tasks through TaskService.
 import { Command, Option } from "commander";
+import { toJson, type JsonObject } from "@bufbuild/protobuf";
 import { TaskState } from "@taskplane/sdk";
+import { FireTimeSchema, TaskSchema } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { CancelTaskResponseSchema, DeleteTaskResponseSchema } from "@taskplane/proto/taskplane/v1/task_service_pb.js";
 import { apiAction, apiCommand, type Api } from "./api-connection.js";
-import { UsageError } from "./exit-codes.js";
-import { enumNames, parseCount, repeatable, parseEnum, parseLabels, parseTime } from "./flag-values.js";
-import { printList, printMessage, printOne } from "./output.js";
+import { enumNames, repeatable, parseEnum, parseLabels } from "./flag-values.js";
+import { describeFires } from "./format.js";
+import { fieldsOf, printFields, printJson, printList, printMessage, printOne } from "./output.js";
 import { addLimitOption, collectPages, limitOf } from "./paging.js";
 import { addPayloadOptions, payloadFromFlags, type PayloadFlags } from "./payload-input.js";
-import { addScheduleOptions, scheduleFromFlags, type ScheduleFlags } from "./schedule-flags.js";
+import { addScheduleOptions } from "./schedule-flags.js";
 import { addCreateOptions, createTasks, type CreateFlags } from "./task-create.js";
 import { backfillTask, type BackfillFlags } from "./task-backfill.js";
-import { fireView, runView, taskView } from "./views.js";
+import { previewFires, type PreviewFlags } from "./task-preview.js";
+import { runView, taskView } from "./views.js";
 
 export function tasksCommand(): Command {
   const tasks = new Command("tasks").description("create, read and steer tasks");
 
   apiAction<CreateFlags>(addCreateOptions(apiCommand(tasks, "create", "create a task (or many, --from-file)")), createTasks);
 
-  apiAction(apiCommand(tasks, "get <task-id>", "show a task"), async (api, _flags, [taskId]) => {
-    printOne(api.output, taskView, await api.client.get(taskId!));
-  });
+  apiAction(apiCommand(tasks, "get <task-id>", "show a task and its next fires"), showTask);
 
   apiAction<ListFlags>(
     addLimitOption(
@@ -69,7 +70,7 @@ export function tasksCommand(): Command {
 
   apiAction<PreviewFlags>(
     addScheduleOptions(
-      apiCommand(tasks, "preview [task-id]", "the next fire times of a task, or of the schedule flags, with what DST does to each")
+      apiCommand(tasks, "preview [task-id]", "the next fire times of a task (with its due times when it has jitter), or of the schedule flags, with what DST does to each")
         .option("--count <n>", "how many fires, 1 to 1000", "10")
         .option("--after <time>", "fires after this time [now]"),
     ),
@@ -85,6 +86,13 @@ export function tasksCommand(): Command {
   );
 
   return tasks;
+}
+
+/** A task with its next fires; `-o json` adds them to the Task as `upcomingFires`, so `.id` and `.spec` stay where they were. */
+async function showTask(api: Api, _flags: object, [taskId]: string[]) {
+  const { task, upcomingFires } = await api.client.service.getTask({ taskId: taskId! });
+  if (api.output === "json") return printJson({ ...(toJson(TaskSchema, task!) as JsonObject), upcomingFires: upcomingFires.map((f) => toJson(FireTimeSchema, f)) });
+  printFields([...fieldsOf(taskView, task!), ["next fires", describeFires(upcomingFires)]]);
 }
 
 interface ListFlags {
@@ -108,20 +116,4 @@ async function listTasks(api: Api, flags: ListFlags) {
     return { items: page.tasks, nextPageToken: page.nextPageToken };
   });
   printList(api.output, taskView, tasks);
-}
-
-interface PreviewFlags extends ScheduleFlags {
-  count: string;
-  after?: string;
-}
-
-async function previewFires(api: Api, flags: PreviewFlags, [taskId]: string[]) {
-  const count = parseCount("--count", flags.count, 1, 1000);
-  const after = flags.after === undefined ? undefined : parseTime("--after", flags.after);
-  const fromFlags = scheduleFromFlags(flags);
-  if (taskId && fromFlags) throw new UsageError("give a task id or schedule flags, not both");
-  if (!taskId && !fromFlags) throw new UsageError("give a task id, or a schedule: --cron, --every, --at or --in");
-  const schedule = fromFlags ?? (await api.client.get(taskId!)).spec?.schedule;
-  const { fires } = await api.client.previewFires(schedule ?? {}, count, after);
-  printList(api.output, fireView, fires);
 }

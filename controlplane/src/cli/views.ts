@@ -14,7 +14,7 @@ import {
 } from "@taskplane/proto/taskplane/v1/task_pb.js";
 import { AuditEventSchema } from "@taskplane/proto/taskplane/v1/audit_service_pb.js";
 import { WorkerSchema } from "@taskplane/proto/taskplane/v1/cluster_service_pb.js";
-import { describeLabels, describePayload, describePolicies, describeSchedule, enumName, formatDuration, formatTime, NONE } from "./format.js";
+import { describeLabels, describePayload, describePolicies, describeSchedule, enumName, formatDuration, formatTime, NONE, truncate } from "./format.js";
 import type { View } from "./output.js";
 
 const or = (text: string | undefined) => text || NONE;
@@ -62,6 +62,8 @@ export const runView: View<typeof RunSchema> = {
     ["attempt", attemptOf],
     ["scheduled (UTC)", (r) => formatTime(r.scheduledTime)],
     ["ended (UTC)", (r) => formatTime(r.endTime)],
+    // Room for most of the scheduler's reasons whole; `runs get` shows any reason in full.
+    ["reason", (r) => truncate(r.reason, 64)],
   ],
   fields: [
     ["id", (r) => r.id],
@@ -110,6 +112,12 @@ export const fireView: View<typeof FireTimeSchema> = {
     ["runs", (f) => (f.skipped ? "no (skipped)" : "yes")],
     ["note", (f) => or(f.note)],
   ],
+};
+
+/** A jittered task's fires, with when each run will be due: known for the task's next fires (GetTask). */
+export const jitteredFireView: View<typeof FireTimeSchema> = {
+  schema: FireTimeSchema,
+  columns: [fireView.columns[0]!, ["due (UTC)", (f) => (f.dueTime ? formatTime(f.dueTime) : f.skipped ? NONE : "unknown")], ...fireView.columns.slice(1)],
 };
 
 export const logView: View<typeof LogEntrySchema> = {
