@@ -123,7 +123,10 @@ export class TaskplaneClient {
     return (await this.service.listRunLogs({ runId, afterSequence })).entries;
   }
 
-  /** The next `count` fire times of a schedule, after `after` (default now). */
+  /**
+   * The fire times among a schedule's next `count` fires after `after` (default now): fewer than
+   * `count` when a DST policy skips some (see previewFires).
+   */
   async preview(schedule: ScheduleInit, count = 10, after?: Date) {
     const { fireTimes } = await this.previewFires(schedule, count, after);
     return fireTimes.map((t) => new Date(timestampMs(t)));
