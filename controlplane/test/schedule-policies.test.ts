@@ -187,6 +187,22 @@ describe("schedule policies", () => {
       await tp.client.cancel(task!.id);
     });
 
+    it("with overlap SKIP runs one of more backfilled fires than one fire reads at once", async () => {
+      const { task } = await tp.client.createTask({ type: "hold", schedule: schedules.every(HOUR) });
+      const now = Date.now();
+      const result = await tp.client.backfill(task!.id, new Date(now - 1_500 * HOUR), new Date(now - 1), OverlapPolicy.SKIP);
+      expect(result.created).toBe(1_500);
+      const byState = () =>
+        withDb(tp.databaseUrl, async (db) =>
+          Object.fromEntries(
+            (await db.query<{ state: string; n: number }>("SELECT state, count(*)::int AS n FROM runs WHERE task_id = $1 AND trigger = 'BACKFILL' GROUP BY state", [task!.id])).rows.map((r) => [r.state, r.n]),
+          ),
+        );
+      expect(await eventually(byState, (s) => (s.SKIPPED ?? 0) + (s.RUNNING ?? 0) === 1_500)).toEqual({ RUNNING: 1, SKIPPED: 1_499 });
+      release();
+      await tp.client.cancel(task!.id);
+    });
+
     it("refuses what cannot be backfilled with the right code, changing nothing", async () => {
       const now = Date.now();
       // Ended a while ago: the task is COMPLETED and has no runs, but its past can be backfilled.

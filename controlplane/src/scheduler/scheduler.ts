@@ -94,6 +94,10 @@ export class Scheduler implements DueNotifier {
   private term?: { token: bigint; signal: AbortSignal; held: () => boolean; end: (reason: unknown) => void; writer: FirePlanWriter };
   private campaigning?: Promise<void>;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** How many fires under way hold runs of each task whose overlap policy looks at its other runs. */
+  private readonly firingTasks = new Map<string, number>();
+  /** Runs whose task a fire under way holds: they fire again once it is written (see fire). */
+  private waiting: HeldRun[] = [];
   private readonly decide;
 
   constructor(
@@ -151,6 +155,7 @@ export class Scheduler implements DueNotifier {
       await Promise.allSettled([...this.inFlight]);
       this.heap = this.newHeap();
       this.tracked.clear();
+      this.waiting = [];
       this.deps.metrics.leader.set(0);
       this.deps.logger.info({ token: lease.token.toString(), reason: String(signal.reason ?? "") }, "scheduler stopped leading");
     }
@@ -333,7 +338,13 @@ export class Scheduler implements DueNotifier {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async fire(batch: HeldRun[]): Promise<void> {
+  private async fire(all: HeldRun[]): Promise<void> {
+    // Batches fire side by side, and an overlap check reads runs as Postgres has them: a run of a
+    // task another fire is queueing waits for that fire to be written, or both would run.
+    const batch = all.filter((r) => !(r.overlapCheck && this.firingTasks.has(r.taskId)));
+    this.waiting.push(...all.filter((r) => !batch.includes(r)));
+    const checked = [...new Set(batch.filter((r) => r.overlapCheck).map((r) => r.taskId))];
+    for (const id of checked) this.firingTasks.set(id, (this.firingTasks.get(id) ?? 0) + 1);
     let heldBack = new Set<string>();
     try {
       const now = this.deps.clock.now();
@@ -376,7 +387,19 @@ export class Scheduler implements DueNotifier {
     } finally {
       // Runs fired, failed, or no longer due (finished, cancelled) may be read again.
       for (const run of batch) if (!heldBack.has(run.id)) this.tracked.delete(run.id);
+      for (const id of checked) {
+        const n = this.firingTasks.get(id)! - 1;
+        if (n > 0) this.firingTasks.set(id, n);
+        else this.firingTasks.delete(id);
+      }
+      this.releaseWaiting();
     }
+  }
+
+  private releaseWaiting(): void {
+    if (this.waiting.length === 0 || !this.active) return;
+    for (const run of this.waiting.splice(0)) this.heap.push(run);
+    this.arm();
   }
 
   /**
