@@ -2,7 +2,7 @@
 // (schedules, states), and keeps every change to one store operation.
 import { randomUUID } from "node:crypto";
 import { previewFires, type FirePreview } from "../scheduler/fire-preview.js";
-import { checkedSchedule, fireTimesBetween, firstFireTime, isFireTime, isRecurring, latestFireTimes, nextFireTime } from "../scheduler/fire-times.js";
+import { checkedSchedule, fireTimesBetween, firstFireTime, isFireTime, isRecurring, missedFires } from "../scheduler/fire-times.js";
 import type { Store, TaskFilter, RunFilter } from "../store/store.js";
 import type { CallbackPolicy } from "./callback-policy.js";
 import type { Clock } from "./clock.js";
@@ -14,7 +14,6 @@ import type { Scope } from "./scope.js";
 import type { Metrics } from "../telemetry/metrics.js";
 
 /** Resuming records at most this many fires skipped while paused. */
-const MAX_RECORDED_PAUSED_FIRES = 1_000;
 /** One backfill creates at most this many runs; larger ranges are backfilled in parts. */
 export const MAX_BACKFILL_RUNS = 10_000;
 /** A task's own preview shows this many fires. */
@@ -135,7 +134,7 @@ export class TaskOperations {
 
   /**
    * Continues a paused task from now. Fires missed while paused are not caught up; they are
-   * recorded as SKIPPED (the most recent MAX_RECORDED_PAUSED_FIRES), so the history answers
+   * recorded as SKIPPED (the most recent MAX_RECORDED_MISSED_FIRES), so the history answers
    * "did it run at 03:00?".
    */
   async resume(taskId: string, scope: Scope): Promise<Task> {
@@ -146,12 +145,8 @@ export class TaskOperations {
     // No fire is written while paused: the fires missed are those after the last one written (the
     // one the pause skipped).
     const since = (await this.store.lastScheduledTime(task.id)) ?? task.createTime;
-    const missed = latestFireTimes(task.spec.schedule, since, now, MAX_RECORDED_PAUSED_FIRES);
-    const unrecorded = missed.length === MAX_RECORDED_PAUSED_FIRES && nextFireTime(task.spec.schedule, since)! < missed[0]!;
-    const reasonAt = (i: number) =>
-      i === 0 && unrecorded
-        ? `task paused; so were the fires after ${since.toISOString()} before this one, not recorded one by one (a resume records the latest ${MAX_RECORDED_PAUSED_FIRES})`
-        : "task paused";
+    const { times: missed, unrecordedNote } = missedFires(task.spec.schedule, since, now);
+    const reasonAt = (i: number) => (i === 0 && unrecordedNote ? `task paused; ${unrecordedNote}` : "task paused");
     const { task: resumed } = await this.changeState(task, ["PAUSED"], next ? "ACTIVE" : "COMPLETED", {
       nextRun: next ? newRun(task, next, "SCHEDULE") : undefined,
       records: missed.map((t, i) => ({ ...newRun(task, t, "SCHEDULE"), state: "SKIPPED" as const, reason: reasonAt(i) })),

@@ -349,8 +349,8 @@ describe("planFires: missed fires (catch-up)", () => {
       {
         runId: "run-1",
         reason:
-          "missed while the scheduler was down; the catch-up policy ran a later fire instead; so were the fires after it " +
-          "and before 2025-01-01T11:43:21.000Z, not recorded one by one (catch-up records the latest 1000)",
+          "missed while the scheduler was down; the catch-up policy ran a later fire instead; the fires after " +
+          "2025-01-01T11:40:00.000Z and before 2025-01-01T11:43:21.000Z were missed too, not recorded one by one (only the latest 1000 are)",
       },
     ]);
     expect(p.tasks).toEqual([{ taskId: "task-1", nextFireTime: d("2025-01-01T12:00:01Z"), completed: false }]);

@@ -3,15 +3,12 @@
 import type { OverlapPolicy } from "../domain/model.js";
 import type { DueRun, FirePlan } from "../store/store.js";
 import { newRun } from "../domain/new-run.js";
-import { isRecurring, latestFireTimes, nextFireTime } from "./fire-times.js";
+import { isRecurring, missedFires, nextFireTime } from "./fire-times.js";
 
 export interface FirePlanOptions {
   /** A recurring fire later than this is a misfire, handled by the task's catch-up policy. */
   misfireMs: number;
 }
-
-/** Catch-up never records more missed fires than this per task and step. */
-const MAX_MISSED_FIRES = 1_000;
 
 export const emptyPlan = (): FirePlan => ({ queue: [], skip: [], cancel: [], cancelPrevious: [], next: [], tasks: [] });
 
@@ -118,10 +115,8 @@ function planCatchUp(run: DueRun, now: Date, plan: FirePlan): void {
   const { mode, windowMs, maxRuns } = run.schedule.catchUp;
   const windowStart = now.getTime() - windowMs;
   // Every missed fire gets a run, to run or SKIPPED, so the history answers for each; after a long
-  // outage, only the most recent MAX_MISSED_FIRES, and the first missed run says so.
-  const latestEnd = run.schedule.endTime && run.schedule.endTime < now ? run.schedule.endTime : now;
-  const later = latestFireTimes(run.schedule, run.scheduledTime, latestEnd, MAX_MISSED_FIRES).filter((t) => t > run.scheduledTime);
-  const unrecorded = later.length === MAX_MISSED_FIRES && nextFireTime(run.schedule, run.scheduledTime)! < later[0]!;
+  // outage, only the most recent ones, and the first missed run says so.
+  const { times: later, unrecordedNote } = missedFires(run.schedule, run.scheduledTime, now);
   const missed = [run.scheduledTime, ...later];
   const inWindow = missed.filter((t) => t.getTime() >= windowStart);
   const toRun = new Set((mode === "SKIP" ? [] : mode === "ONE" ? inWindow.slice(-1) : inWindow.slice(-Math.max(1, maxRuns))).map(Number));
@@ -130,7 +125,7 @@ function planCatchUp(run: DueRun, now: Date, plan: FirePlan): void {
     const reason = runs ? undefined : skipReason(mode, time.getTime() >= windowStart);
     if (time === run.scheduledTime) {
       if (runs) plan.queue.push(run.id);
-      else plan.skip.push({ runId: run.id, reason: unrecorded ? `${reason}; so were the fires after it and before ${later[0]!.toISOString()}, not recorded one by one (catch-up records the latest ${MAX_MISSED_FIRES})` : reason! });
+      else plan.skip.push({ runId: run.id, reason: unrecordedNote ? `${reason}; ${unrecordedNote}` : reason! });
     } else {
       plan.next.push({ ...newRun(taskOf(run), time, "SCHEDULE"), state: runs ? "QUEUED" : "SKIPPED", reason });
     }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { Schedule } from "../domain/model.js";
-import { checkedSchedule, firstFireTime, latestFireTimes, isFireTime, isRecurring, nextFireTime, upcomingFireTimes } from "./fire-times.js";
+import { checkedSchedule, firstFireTime, latestFireTimes, isFireTime, isRecurring, missedFires, nextFireTime, upcomingFireTimes } from "./fire-times.js";
 
 const common = { overlap: "SKIP", catchUp: { mode: "ONE", windowMs: 3_600_000, maxRuns: 100 }, jitterMs: 0 } as const;
 const cron = (expression: string, timeZone = "UTC", bounds: { startTime?: Date; endTime?: Date } = {}): Schedule => ({
@@ -310,6 +310,26 @@ describe("checkedSchedule", () => {
     const e = rejection(interval(60_000, 0, { startTime: d("2025-01-02T00:00:00Z"), endTime: d("2025-01-01T00:00:00Z") }));
     expect(e).toBeInstanceOf(InvalidArgumentError);
     expect((e as Error).message).toBe("schedule.end_time: must not be before schedule.start_time");
+  });
+});
+
+describe("missedFires", () => {
+  it("lists the fires after a time until another, within the schedule's end bound", () => {
+    const hourly = interval(3_600_000, 0, { endTime: d("2026-01-01T00:00:00Z") });
+    expect(iso(missedFires(hourly, d("2025-12-31T21:00:00Z"), d("2026-01-01T03:30:00Z")).times)).toEqual([
+      "2025-12-31T22:00:00.000Z",
+      "2025-12-31T23:00:00.000Z",
+      "2026-01-01T00:00:00.000Z",
+    ]);
+  });
+
+  it("keeps the latest 1,000 and says which were not recorded", () => {
+    const { times, unrecordedNote } = missedFires(interval(1_000), d("2025-01-01T11:40:00Z"), d("2025-01-01T12:00:00.500Z"));
+    expect([times.length, times[0]!.toISOString(), times.at(-1)!.toISOString()]).toEqual([1_000, "2025-01-01T11:43:21.000Z", "2025-01-01T12:00:00.000Z"]);
+    expect(unrecordedNote).toBe(
+      "the fires after 2025-01-01T11:40:00.000Z and before 2025-01-01T11:43:21.000Z were missed too, not recorded one by one (only the latest 1000 are)",
+    );
+    expect(missedFires(interval(1_000), d("2025-01-01T11:43:20Z"), d("2025-01-01T12:00:00.500Z")).unrecordedNote).toBeUndefined();
   });
 });
 

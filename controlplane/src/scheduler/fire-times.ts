@@ -65,6 +65,24 @@ export function fireTimesBetween(schedule: Schedule, from: Date, to: Date, limit
   return times;
 }
 
+/** Most missed fires recorded one by one per task, after an outage or a pause. */
+export const MAX_RECORDED_MISSED_FIRES = 1_000;
+
+/**
+ * The fires a schedule missed in (after, until], within its end bound: the latest
+ * MAX_RECORDED_MISSED_FIRES, oldest first, and, when there were more, a note for the oldest
+ * recorded one saying which were not recorded.
+ */
+export function missedFires(schedule: Schedule, after: Date, until: Date): { times: Date[]; unrecordedNote?: string } {
+  const end = schedule.endTime && schedule.endTime < until ? schedule.endTime : until;
+  const times = latestFireTimes(schedule, after, end, MAX_RECORDED_MISSED_FIRES).filter((t) => t > after);
+  if (times.length < MAX_RECORDED_MISSED_FIRES || !(nextFireTime(schedule, after)! < times[0]!)) return { times };
+  const unrecordedNote =
+    `the fires after ${after.toISOString()} and before ${times[0]!.toISOString()} were missed too, ` +
+    `not recorded one by one (only the latest ${MAX_RECORDED_MISSED_FIRES} are)`;
+  return { times, unrecordedNote };
+}
+
 /** The latest fire times in (after, until], at most `limit` of them, oldest first; for catching up. */
 export function latestFireTimes(schedule: Schedule, after: Date, until: Date, limit: number): Date[] {
   if (schedule.kind === "cron") {
