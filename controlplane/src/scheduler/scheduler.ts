@@ -136,14 +136,12 @@ export class Scheduler implements DueNotifier {
     this.deps.metrics.leader.set(1);
     this.deps.metrics.fenceToken.set(Number(lease.token));
     try {
-      // The runs already due fire first: a repair's scan of every task took ~0.5 s at a million
-      // schedules, and the runs it writes are read by the next reload.
-      this.requestReload();
       await this.repairSchedules();
       await this.restoreQueued();
       this.loop(this.options.reloadIntervalMs, () => this.requestReload());
       this.loop(this.options.sweepIntervalMs, () => this.sweep());
       this.loop(this.options.stuckQueuedMs / 3, () => this.republishStuck());
+      this.requestReload();
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
     } catch (e) {
       this.stepDown(e);
@@ -341,8 +339,9 @@ export class Scheduler implements DueNotifier {
   private async fire(all: HeldRun[]): Promise<void> {
     // Batches fire side by side, and an overlap check reads runs as Postgres has them: a run of a
     // task another fire is queueing waits for that fire to be written, or both would run.
-    const batch = all.filter((r) => !(r.overlapCheck && this.firingTasks.has(r.taskId)));
-    this.waiting.push(...all.filter((r) => !batch.includes(r)));
+    const batch: HeldRun[] = [];
+    for (const run of all) (run.overlapCheck && this.firingTasks.has(run.taskId) ? this.waiting : batch).push(run);
+    if (batch.length === 0) return;
     const checked = [...new Set(batch.filter((r) => r.overlapCheck).map((r) => r.taskId))];
     for (const id of checked) this.firingTasks.set(id, (this.firingTasks.get(id) ?? 0) + 1);
     let heldBack = new Set<string>();
@@ -396,9 +395,12 @@ export class Scheduler implements DueNotifier {
     }
   }
 
+  /** Puts back in the heap the waiting runs whose tasks no fire under way holds any more. */
   private releaseWaiting(): void {
-    if (this.waiting.length === 0 || !this.active) return;
-    for (const run of this.waiting.splice(0)) this.heap.push(run);
+    const free = this.waiting.filter((r) => !this.firingTasks.has(r.taskId));
+    if (free.length === 0 || !this.active) return;
+    this.waiting = this.waiting.filter((r) => this.firingTasks.has(r.taskId));
+    for (const run of free) this.heap.push(run);
     this.arm();
   }
 
