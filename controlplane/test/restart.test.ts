@@ -61,7 +61,7 @@ describe("catch-up after downtime", () => {
     // Each second of the downtime has its run, whatever the policy and window: "did it run then?"
     // has an answer. Before the short window's start, the answer is no, and why.
     const missedTimes: number[] = [];
-    for (let t = Math.ceil(downFrom / 1000) * 1000; t < downUntil; t += 1000) missedTimes.push(t);
+    for (let t = Math.floor(downFrom / 1000) * 1000 + 1000; t < downUntil; t += 1000) missedTimes.push(t);
     for (const id of ids) {
       const times = (await eventually(() => missedRuns(id), settled)).map((r) => ms(r.scheduledTime)).sort((a, b) => a - b);
       expect(times).toEqual(missedTimes);
