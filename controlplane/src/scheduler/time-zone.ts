@@ -97,7 +97,6 @@ export function smallestOffsetBetween(zone: string, from: number, to: number): n
   return smallest;
 }
 
-/** Whether `zone` names a time zone this runtime knows. */
 /**
  * The zone's name in the case ICU spells it ("europe/berlin" is "Europe/Berlin"), or undefined for
  * an unknown zone. Aliases stay as given: ICU would turn "Asia/Kolkata" into "Asia/Calcutta".
