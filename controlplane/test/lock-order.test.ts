@@ -1,8 +1,9 @@
 // The order in which writes lock tasks and runs, so that they wait for each other but never
 // deadlock. A fire plan locks its tasks before their runs, as cancel, pause and resume do, and it
-// leaves to a poll's claim the runs the claim holds, rather than waiting for them. A cancel locks
-// its runs in id order, as batches do, and holds its task without stopping the foreign-key checks
-// of runs inserted for it.
+// leaves to a poll's claim the runs the claim holds, rather than waiting for them. Cancels and
+// backfills lock runs in id order, as batches do, and a cancel holds its task without stopping the
+// foreign-key checks of runs inserted for it.
+import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schedules } from "@taskplane/sdk";
@@ -19,7 +20,7 @@ describe("lock order", () => {
   beforeAll(async () => {
     tp = await startTestControlPlane();
     const at = schedules.at(new Date(Date.now() + 3_600_000));
-    const created = await Promise.all([0, 1, 2, 3, 4].map(() => tp.client.createTask({ type: "locked", queue: "nobody", schedule: at })));
+    const created = await Promise.all([0, 1, 2, 3, 4, 5].map(() => tp.client.createTask({ type: "locked", queue: "nobody", schedule: at })));
     tasks = created.map(({ task, firstRun }) => ({ taskId: task!.id, runId: firstRun!.id }));
     await tp.stop();
     store = await PgStore.open({ url: tp.databaseUrl });
@@ -92,6 +93,26 @@ describe("lock order", () => {
     await other.query("SELECT 1 FROM tasks WHERE id = $1 FOR KEY SHARE", [taskId]);
     await other.query("COMMIT");
     expect(await cancel).toBe(1);
+  });
+
+  it("backfill over a task's runs takes them in id order, so a cancel taking them in that order does not deadlock with it", async () => {
+    const { taskId } = tasks[5]!;
+    // Two past fires with runs, the earlier the higher in id: the backfill meets them in time order.
+    const [low, high] = ["00000000-0000-4000-8000-000000000011", "00000000-0000-4000-8000-000000000012"];
+    const hourAgo = Date.now() - 3_600_000;
+    const times = [new Date(hourAgo), new Date(hourAgo + 60_000)];
+    const run = (id: string, scheduledTime: Date, trigger: "MANUAL" | "BACKFILL") =>
+      ({ id, namespace: "default", taskId, taskType: "locked", queue: "nobody", priority: "NORMAL", trigger, scheduledTime, maxAttempts: 1 }) as const;
+    await store.insertRun(run(high, times[0]!, "MANUAL"));
+    await store.insertRun(run(low, times[1]!, "MANUAL"));
+    // A cancel under way: its first run in id order taken.
+    await other.query("BEGIN");
+    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [low]);
+    const backfill = store.backfillRuns(times.map((t) => run(randomUUID(), t, "BACKFILL")), new Date()).catch((e: Error) => e.message);
+    await eventually(lockWaiters, (n) => n === 1);
+    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [high]);
+    await other.query("COMMIT");
+    expect(await backfill).toEqual({ created: 0, reopened: 0 });
   });
 
   /** Cancels through the store; the number of runs cancelled, or the error's message. */
