@@ -324,6 +324,11 @@ describe("taskplane CLI", () => {
     // Every page of runs (1,000 at a time), with --limit 0.
     const runs = parsed<RunJson[]>(await cli(["runs", "list", "--task", task.id, "--limit", "0", "-o", "json"]));
     expect(runs.filter((r) => r.trigger === "RUN_TRIGGER_BACKFILL")).toHaveLength(1441);
+    // A range reaching into the future is refused whole, before any part is written.
+    const future = await cli(["tasks", "backfill", task.id, "--from", new Date(from.getTime() - 86_400_000).toISOString(), "--to", new Date(Date.now() + 3_600_000).toISOString()]);
+    expect([future.code, future.stderr]).toEqual([2, expect.stringContaining("--to is in the future")]);
+    const after = parsed<RunJson[]>(await cli(["runs", "list", "--task", task.id, "--limit", "0", "-o", "json"]));
+    expect(after.filter((r) => r.trigger === "RUN_TRIGGER_BACKFILL")).toHaveLength(1441);
   });
 
   it("backfills a range across a DST change in parts that count the fires DST skips, and finds its runs by scheduled time", async () => {

@@ -22,6 +22,8 @@ export async function backfillTask(api: Api, flags: BackfillFlags, [taskId]: str
   const from = parseTime("--from", flags.from);
   const to = flags.to === undefined ? new Date() : parseTime("--to", flags.to);
   if (to < from) throw new UsageError("--to is before --from");
+  // Checked before any part is sent: the server would refuse only the part reaching past now.
+  if (to > new Date()) throw new UsageError("--to is in the future; a backfill covers past fire times (leave --to out for up to now)");
   const overlap = flags.overlap === undefined ? undefined : parseEnum("--overlap", flags.overlap, OverlapPolicy);
   const schedule = (await api.client.get(taskId!)).spec?.schedule;
   const recurring = schedule?.kind.case === "cron" || schedule?.kind.case === "interval";
