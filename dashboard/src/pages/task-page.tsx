@@ -97,7 +97,7 @@ export function TaskPage({ taskId, runId }: { taskId: string; runId?: string }) 
                 ))}
               </ul>
               <p>
-                Next fire: <TimeStamp value={task.nextFireTime} empty={task.state === TaskState.PAUSED ? "none while paused" : "none"} />
+                Next fire: <TimeStamp utc value={task.nextFireTime} empty={task.state === TaskState.PAUSED ? "none while paused" : "none"} />
               </p>
             </div>
           </section>

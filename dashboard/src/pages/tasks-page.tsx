@@ -152,7 +152,7 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
                 </td>
                 <td className="wrap">{scheduleSummary(t.spec?.schedule)}</td>
                 <td>
-                  <TimeStamp value={t.nextFireTime} empty="none" />
+                  <TimeStamp value={t.nextFireTime} empty="none" utc />
                 </td>
                 <td>
                   {t.spec?.namespace || "default"} / {t.spec?.queue || "default"}
