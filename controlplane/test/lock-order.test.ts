@@ -68,31 +68,19 @@ describe("lock order", () => {
     const { taskId } = tasks[3]!;
     // Two more runs, the later one in time the lower in id: the task's own order is not id order.
     const [low, high] = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"];
-    for (const [id, inMinutes] of [[high, 10], [low, 20]] as const) {
-      await store.insertRun({ id, namespace: "default", taskId, taskType: "locked", queue: "nobody", priority: "NORMAL", trigger: "MANUAL", scheduledTime: new Date(Date.now() + inMinutes * 60_000), maxAttempts: 1 });
-    }
-    // A batch (claims, fire plans, reports) under way: its first run in id order taken.
-    await other.query("BEGIN");
-    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [low]);
-    const cancel = cancelTask(taskId);
-    await eventually(lockWaiters, (n) => n === 1);
-    // Its second: the cancel, waiting for the first, holds none of the others.
-    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [high]);
-    await other.query("COMMIT");
-    expect(await cancel).toBe(3);
+    await store.insertRun(manualRun(high, taskId, new Date(Date.now() + 10 * 60_000)));
+    await store.insertRun(manualRun(low, taskId, new Date(Date.now() + 20 * 60_000)));
+    // A batch (claims, fire plans, reports) under way takes its first run in id order, then its
+    // second: the cancel, waiting for the first, holds none of the others.
+    expect(await interleave(lockRun(low), () => cancelTask(taskId), lockRun(high))).toBe(3);
   });
 
   it("hold a cancelled task without stopping the foreign-key check of a run inserted for it", async () => {
     const { taskId, runId } = tasks[4]!;
-    // A backfill under way: it holds the task's scheduled run (its ON CONFLICT met it) ...
-    await other.query("BEGIN");
-    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [runId]);
-    const cancel = cancelTask(taskId);
-    await eventually(lockWaiters, (n) => n === 1);
-    // ... and inserts a new run, whose foreign key takes this lock on the task the cancel holds.
-    await other.query("SELECT 1 FROM tasks WHERE id = $1 FOR KEY SHARE", [taskId]);
-    await other.query("COMMIT");
-    expect(await cancel).toBe(1);
+    // A backfill under way holds the task's scheduled run (its ON CONFLICT met it), then inserts a
+    // new run, whose foreign key takes this lock on the task the cancel holds.
+    const foreignKeyCheck = { sql: "SELECT 1 FROM tasks WHERE id = $1 FOR KEY SHARE", id: taskId };
+    expect(await interleave(lockRun(runId), () => cancelTask(taskId), foreignKeyCheck)).toBe(1);
   });
 
   it("backfill over a task's runs takes them in id order, so a cancel taking them in that order does not deadlock with it", async () => {
@@ -101,25 +89,38 @@ describe("lock order", () => {
     const [low, high] = ["00000000-0000-4000-8000-000000000011", "00000000-0000-4000-8000-000000000012"];
     const hourAgo = Date.now() - 3_600_000;
     const times = [new Date(hourAgo), new Date(hourAgo + 60_000)];
-    const run = (id: string, scheduledTime: Date, trigger: "MANUAL" | "BACKFILL") =>
-      ({ id, namespace: "default", taskId, taskType: "locked", queue: "nobody", priority: "NORMAL", trigger, scheduledTime, maxAttempts: 1 }) as const;
-    await store.insertRun(run(high, times[0]!, "MANUAL"));
-    await store.insertRun(run(low, times[1]!, "MANUAL"));
-    // A cancel under way: its first run in id order taken.
-    await other.query("BEGIN");
-    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [low]);
-    const backfill = store.backfillRuns(times.map((t) => run(randomUUID(), t, "BACKFILL")), new Date()).catch((e: Error) => e.message);
-    await eventually(lockWaiters, (n) => n === 1);
-    await other.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [high]);
-    await other.query("COMMIT");
-    expect(await backfill).toEqual({ created: 0, reopened: 0 });
+    await store.insertRun(manualRun(high, taskId, times[0]!));
+    await store.insertRun(manualRun(low, taskId, times[1]!));
+    const backfill = () => store.backfillRuns(times.map((t) => ({ ...manualRun(randomUUID(), taskId, t), trigger: "BACKFILL" as const })), new Date());
+    // A cancel under way takes its runs in id order.
+    expect(await interleave(lockRun(low), backfill, lockRun(high))).toEqual({ created: 0, reopened: 0 });
   });
 
-  /** Cancels through the store; the number of runs cancelled, or the error's message. */
+  type Lock = { sql: string; id: string };
+  const lockRun = (id: string): Lock => ({ sql: "SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", id });
+
+  /**
+   * Another transaction takes `first`, `write` starts, and once it waits for a lock the other takes
+   * `second` and commits: the write's result, or its error's message (a deadlock's victim).
+   */
+  async function interleave<T>(first: Lock, write: () => Promise<T>, second: Lock): Promise<T | string> {
+    await other.query("BEGIN");
+    await other.query(first.sql, [first.id]);
+    const written = write().catch((e: Error) => e.message);
+    await eventually(lockWaiters, (n) => n === 1);
+    await other.query(second.sql, [second.id]);
+    await other.query("COMMIT");
+    return written;
+  }
+
+  const manualRun = (id: string, taskId: string, scheduledTime: Date) =>
+    ({ id, namespace: "default", taskId, taskType: "locked", queue: "nobody", priority: "NORMAL", trigger: "MANUAL", scheduledTime, maxAttempts: 1 }) as const;
+
+  /** Cancels through the store; the number of runs cancelled. */
   const cancelTask = (taskId: string) =>
     store
       .changeTaskState({ taskId, from: ["ACTIVE"], to: "CANCELLED", now: new Date(), cancelRuns: { reason: "test", onlyScheduled: false } })
-      .then((r) => r?.cancelledRuns, (e: Error) => e.message);
+      .then((r) => r?.cancelledRuns);
 
   const lockWaiters = async () =>
     (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n;
