@@ -38,13 +38,6 @@ export async function insertRuns(db: Queryable, runs: NewRun[], now = new Date()
  * there is left alone.
  */
 export async function insertOrReopenSkipped(db: Queryable, runs: NewRun[], now: Date): Promise<{ created: number; reopened: number }> {
-  // The runs already there are locked first, in id order as a cancel locks them: the insert's
-  // ON CONFLICT locks them in the order it meets them (scheduled time), and deadlocked with one.
-  await db.query(
-    `SELECT id FROM runs WHERE (task_id, scheduled_time) IN (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]))
-      ORDER BY id FOR NO KEY UPDATE`,
-    [runs.map((r) => r.taskId), runs.map((r) => r.scheduledTime)],
-  );
   const written = await writeRuns(
     db,
     runs,
